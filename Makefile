@@ -1,0 +1,41 @@
+# photo_ai: the two commands a user needs are `make demo` and `make test`.
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+VENV := .venv
+PY := $(VENV)/bin/python
+export PHOTO_AI_PGPORT ?= 55432
+
+.PHONY: setup build install db-start db-stop db-status test lint pytest clean
+
+setup:
+	@scripts/setup.sh
+
+build:
+	@python3 scripts/build_extension.py
+
+install: build
+	@$(MAKE) -s -C extensions/photo_ai PG_CONFIG=$(PG_CONFIG) install
+
+db-start:
+	@scripts/db.sh start
+
+db-stop:
+	@scripts/db.sh stop
+
+db-status:
+	@scripts/db.sh status
+
+lint: build
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/pgspot --ignore PS017 extensions/photo_ai/photo_ai--*.sql
+	@scripts/lint_dockerfiles.sh
+
+pytest:
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The test command: set-up (fast when already done), the cluster, the extension, the
+# static checks, then the whole suite.
+test: setup db-start install lint pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache extensions/photo_ai/photo_ai--*.sql
