@@ -27,7 +27,9 @@ db-status:
 lint: build
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/pgspot --ignore PS017 extensions/photo_ai/photo_ai--*.sql
+	@$(VENV)/bin/pgspot --ignore-lang=plpython3u \
+		--proc-without-search-path 'photo_ai.run_worker(max_seconds integer,batch_size integer,until_idle boolean,INOUT summary jsonb)' \
+		extensions/photo_ai/photo_ai--$$(sed -n "s/^default_version = '\(.*\)'/\1/p" extensions/photo_ai/photo_ai.control).sql
 	@scripts/lint_dockerfiles.sh
 
 pytest:

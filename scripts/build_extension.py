@@ -3,7 +3,8 @@
 
 Files under sql/tables/ are migrations: each runs once, guarded by the ledger table
 photo_ai.migration, so one script serves a fresh install and every upgrade. Files under
-sql/functions/ and sql/triggers/ are idempotent (CREATE OR REPLACE) and run every time.
+sql/functions/ and sql/triggers/ are idempotent (CREATE OR REPLACE) and run every time,
+followed by sql/privileges.sql.
 The same body therefore becomes photo_ai--<version>.sql and photo_ai--<old>--<version>.sql
 for every released version kept in extensions/photo_ai/released/; only the install script
 creates the schema.
@@ -79,6 +80,8 @@ def build_script(version: str, fresh_install: bool) -> str:
     parts += [migration(p) for p in numbered_files("tables")]
     parts += [idempotent(p) for p in numbered_files("functions")]
     parts += [idempotent(p) for p in numbered_files("triggers")]
+    # last, so that every function above starts closed to PUBLIC
+    parts.append(idempotent(SQL / "privileges.sql"))
     return "".join(parts)
 
 

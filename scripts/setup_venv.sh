@@ -16,4 +16,7 @@ echo "==> virtual environment: installing into .venv"
 .venv/bin/pip install -q --upgrade pip setuptools wheel
 .venv/bin/pip install -q "torch==2.13.0"
 .venv/bin/pip install -q -e '.[clip,dev]'
+# cn_clip only for its BERT vocabulary: its metadata asks for torchvision (no CPU build for
+# this torch), timm and an old lmdb, none of which the sidecar uses, hence --no-deps.
+.venv/bin/pip install -q --no-deps "cn_clip==1.6.0"
 touch "$STAMP"

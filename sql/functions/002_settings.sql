@@ -50,7 +50,7 @@ comment on function photo_ai.set_setting(text, jsonb) is
 -- parse_sidecar_urls: 'http://a:3003, http://b:3003' -> ["http://a:3003", "http://b:3003"]
 create or replace function photo_ai.parse_sidecar_urls(_urls text)
 returns jsonb
-language plpgsql immutable
+language plpgsql immutable strict
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
@@ -73,27 +73,59 @@ comment on function photo_ai.parse_sidecar_urls(text) is
     'Splits a comma- or space-separated list of sidecar base URLs and checks each.';
 
 -------------------------------------------------------------------------------
+-- set_if_given: configure()'s one step, so a NULL argument leaves a setting alone
+create or replace function photo_ai.set_if_given(_name text, _value jsonb)
+returns void
+language plpgsql volatile
+set search_path to pg_catalog, pg_temp
+as $func$
+begin
+    if _value is not null then
+        perform photo_ai.set_setting(_name, _value);
+    end if;
+end
+$func$;
+comment on function photo_ai.set_if_given(text, jsonb) is
+    'Stores a setting when a value is given; configure() calls it once per argument.';
+
+-------------------------------------------------------------------------------
 -- configure: change settings; a NULL argument leaves that setting as it is
 create or replace function photo_ai.configure
 ( sidecar_url text default null
 , api_key text default null
+, tasks text[] default null
+, max_attempts int default null
+, lease_seconds int default null
+, request_timeout_seconds int default null
+, send_image_bytes boolean default null
+, face_min_score real default null
 )
 returns jsonb
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 begin
-    if sidecar_url is not null then
-        perform photo_ai.set_setting('sidecar_urls', photo_ai.parse_sidecar_urls(sidecar_url));
+    if max_attempts < 1 or lease_seconds < 1 or request_timeout_seconds < 1
+       or face_min_score not between 0 and 1 then
+        raise exception 'photo_ai: max_attempts, lease_seconds and request_timeout_seconds '
+            'must be at least 1, face_min_score between 0 and 1';
     end if;
-    if api_key is not null then
-        -- an empty string clears the key
-        perform photo_ai.set_setting('api_key',
-            coalesce(pg_catalog.to_jsonb(nullif(api_key, '')), 'null'::jsonb));
-    end if;
+    perform photo_ai.set_if_given('sidecar_urls', photo_ai.parse_sidecar_urls(sidecar_url));
+    -- an empty string clears the key
+    perform photo_ai.set_if_given('api_key', case when api_key = '' then 'null'::jsonb
+                                                  else pg_catalog.to_jsonb(api_key) end);
+    -- the cast to photo_ai.task[] rejects an unknown task name
+    perform photo_ai.set_if_given('tasks', pg_catalog.to_jsonb(tasks::photo_ai.task[]));
+    perform photo_ai.set_if_given('max_attempts', pg_catalog.to_jsonb(max_attempts));
+    perform photo_ai.set_if_given('lease_seconds', pg_catalog.to_jsonb(lease_seconds));
+    perform photo_ai.set_if_given('request_timeout_seconds',
+                                  pg_catalog.to_jsonb(request_timeout_seconds));
+    perform photo_ai.set_if_given('send_image_bytes', pg_catalog.to_jsonb(send_image_bytes));
+    perform photo_ai.set_if_given('face_min_score', pg_catalog.to_jsonb(face_min_score));
     return (select pg_catalog.jsonb_object_agg(s.name, s.value) from photo_ai.settings s);
 end
 $func$;
-comment on function photo_ai.configure(text, text) is
+comment on function photo_ai.configure(text, text, text[], int, int, int, boolean, real) is
     'Changes photo_ai settings and returns them all (API key masked). A NULL argument leaves '
-    'that setting unchanged; api_key => '''' clears the key. sidecar_url may list several URLs.';
+    'that setting unchanged; api_key => '''' clears the key; sidecar_url may list several '
+    'URLs, used in rotation. The view photo_ai.settings says what each setting does.';

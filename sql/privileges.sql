@@ -1,0 +1,30 @@
+-------------------------------------------------------------------------------
+-- Privileges, in one place. Readers search and watch the queue; admins also configure,
+-- reprocess, schedule and run workers. Functions not named here are internal: they run
+-- only inside the SECURITY DEFINER functions granted below.
+revoke all on all routines in schema photo_ai from public;
+revoke all on function public.ai_reprocess(uuid, text[], boolean) from public;
+
+grant execute on function photo_ai.version() to photo_ai_reader;
+grant execute on function photo_ai.zh_tokens(text) to photo_ai_reader;
+grant execute on function photo_ai.zh_tsvector(text) to photo_ai_reader;
+grant select on photo_ai.status, photo_ai.failed_jobs to photo_ai_reader;
+
+grant execute on function photo_ai.configure(text, text, text[], int, int, int, boolean, real)
+    to photo_ai_admin;
+grant select on photo_ai.settings to photo_ai_admin;
+grant execute on function photo_ai.ai_reprocess(uuid, text[], boolean) to photo_ai_admin;
+grant execute on function public.ai_reprocess(uuid, text[], boolean) to photo_ai_admin;
+grant execute on function photo_ai.retry_failed(text) to photo_ai_admin;
+grant execute on function photo_ai.backfill() to photo_ai_admin;
+grant execute on function photo_ai.schedule_worker(int, int) to photo_ai_admin;
+grant execute on function photo_ai.unschedule_worker() to photo_ai_admin;
+-- run_worker commits between batches, so it cannot be SECURITY DEFINER; what it calls is.
+grant execute on procedure photo_ai.run_worker(int, int, boolean, jsonb) to photo_ai_admin;
+grant execute on function photo_ai.claim_batch(text, int) to photo_ai_admin;
+grant execute on function photo_ai.process_jobs(photo_ai.job[]) to photo_ai_admin;
+grant execute on function photo_ai.worker_pause(timestamptz, boolean) to photo_ai_admin;
+grant execute on function photo_ai.add_counts(jsonb, jsonb) to photo_ai_admin;
+grant execute on function photo_ai.seconds_from_now(int) to photo_ai_admin;
+grant execute on function photo_ai.worker_id() to photo_ai_admin;
+grant usage on type photo_ai.job to photo_ai_admin;
