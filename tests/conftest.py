@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PGPORT = int(os.environ.get("PHOTO_AI_PGPORT", "55432"))
-TEMPLATE_DB = "photo_ai_test_template"
+# One template per test session, so that sessions running side by side never share one.
+TEMPLATE_DB = f"photo_ai_test_template_{os.getpid()}"
 
 
 def dsn(dbname: str = "postgres", user: str = "postgres") -> str:
@@ -37,14 +38,15 @@ def cluster() -> str:
 
 
 @pytest.fixture(scope="session")
-def template_database(cluster: str) -> str:
+def template_database(cluster: str) -> Iterator[str]:
     """Rebuilt once per test session, so it always carries the extension as built now."""
     drop_database(TEMPLATE_DB)
     with superuser() as conn:
         conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
     with superuser(TEMPLATE_DB) as conn:
         conn.execute("CREATE EXTENSION photo_ai CASCADE")
-    return TEMPLATE_DB
+    yield TEMPLATE_DB
+    drop_database(TEMPLATE_DB)
 
 
 @pytest.fixture
