@@ -123,9 +123,8 @@ begin
         where j.state = 'queued' and j.run_after <= pg_catalog.now()
           -- a task whose model the sidecar lacks waits: re-checked once a minute
           and not exists (
-              select 1 from photo_ai.sidecar_model m
-              where m.task = j.task and not m.available
-                and m.checked_at > pg_catalog.now() - interval '1 minute')
+              select 1 from photo_ai.missing_model m
+              where m.task = j.task and m.checked_at > pg_catalog.now() - interval '1 minute')
         order by j.priority desc, j.run_after, j.id
         limit _limit
         for update skip locked

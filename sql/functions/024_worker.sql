@@ -42,18 +42,26 @@ comment on function photo_ai.outcome_of_status(int) is
     'ready) or retry (transient).';
 
 -------------------------------------------------------------------------------
--- note_model: remember whether the sidecar has a task's model, for claims and status
+-- note_model: remember whether the sidecar has a task's model, for claims and status.
+-- Every finished job reports its model present, so that path writes only when a missing
+-- model has appeared: a row updated by every job would serialise the workers.
 create or replace function photo_ai.note_model(_task photo_ai.task, _available boolean, _detail text)
 returns void
-language sql volatile security definer
+language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-    insert into photo_ai.sidecar_model (task, available, detail) values (_task, _available, _detail)
-    on conflict (task) do update
-        set available = excluded.available, detail = excluded.detail, checked_at = pg_catalog.now()
+begin
+    if _available then
+        delete from photo_ai.missing_model where task = _task;
+    else
+        insert into photo_ai.missing_model (task, detail) values (_task, _detail)
+        on conflict (task) do update set detail = excluded.detail, checked_at = pg_catalog.now();
+    end if;
+end
 $func$;
 comment on function photo_ai.note_model(photo_ai.task, boolean, text) is
-    'Records whether the sidecar has the model of a task (and where it looked when not).';
+    'Records that the sidecar lacks the model of a task (and where it looked), or that it '
+    'has it again.';
 
 -------------------------------------------------------------------------------
 -- settle_job: turn the sidecar's answer about one image into the outcome of one job

@@ -5,8 +5,8 @@ select t.task
      , s.state
      , coalesce(c.jobs, 0) as jobs
      , c.oldest_queued_age
-     , coalesce(c.done_last_hour, 0) as done_last_hour
-     , coalesce(m.available, true) as model_available
+     , coalesce(c.finished_last_hour, 0) as finished_last_hour
+     , m.task is null as model_available
      , m.detail as model_detail
      , o.last_error as sidecar_error
 from pg_catalog.unnest(pg_catalog.enum_range(null::photo_ai.task)) t(task)
@@ -15,15 +15,15 @@ left join lateral (
     select count(*) as jobs
          , pg_catalog.now() - min(j.enqueued_at) filter (where j.state = 'queued') as oldest_queued_age
          , count(*) filter (where j.finished_at > pg_catalog.now() - interval '1 hour')
-               as done_last_hour
+               as finished_last_hour
     from photo_ai.job j where j.task = t.task and j.state = s.state
 ) c on true
-left join photo_ai.sidecar_model m on m.task = t.task
+left join photo_ai.missing_model m on m.task = t.task
 left join photo_ai.sidecar_outage o on true
 order by t.task, s.state;
 comment on view photo_ai.status is
-    'Jobs per task and state: how many, the age of the oldest queued, how many finished in '
-    'the last hour; whether the sidecar has the task''s model (and where it looked if not); '
+    'Jobs per task and state: how many, the age of the oldest queued, how many reached this '
+    'state (done or failed) in the last hour; whether the sidecar has the task''s model (and where it looked if not); '
     'the last error reaching the sidecar while it is unreachable.';
 
 -------------------------------------------------------------------------------

@@ -28,12 +28,11 @@ create index job_lease_idx on photo_ai.job (lease_expires_at) where state = 'run
 create index job_finished_idx on photo_ai.job (finished_at) where state = 'done';
 select pg_catalog.pg_extension_config_dump('photo_ai.job', '');
 
--- What the sidecar last said about each task's model: a missing model is a state of
--- the installation, so its jobs wait instead of failing.
-create table photo_ai.sidecar_model
+-- Models the sidecar said it lacks: a missing model is a state of the installation, so
+-- its jobs wait instead of failing. The row goes when a job of that task succeeds.
+create table photo_ai.missing_model
 ( task photo_ai.task not null primary key
-, available boolean not null
-, detail text
+, detail text not null
 , checked_at timestamptz not null default pg_catalog.now()
 );
 

@@ -1,0 +1,232 @@
+"""The pipeline's own cost, beside a baseline measured in the same run.
+
+    .venv/bin/python bench/pipeline.py            # full run
+    .venv/bin/python bench/pipeline.py --quick    # a short one
+
+1. Trigger cost: inserting 10,000 assets with photo_ai's triggers, against the same insert
+   with the triggers disabled (ratio of medians).
+2. End to end: the same photos through the database pipeline (insert, CALL run_worker with
+   1 and 2 workers) against the sidecar alone answering the same /v1/analyze requests from
+   1 and 2 client threads. overhead = pipeline wall time / sidecar wall time (goal <= 1.10).
+
+It starts its own sidecar and uses its own database (photo_ai_bench_pipeline). OCR is the
+real RapidOCR; where ./models has no CLIP checkpoint or face pack, tiny models of the real
+formats stand in, and the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from inference_sidecar.models.clip import clip_checkpoint_path  # noqa: E402
+from inference_sidecar.models.faces import face_pack_dir  # noqa: E402
+from inference_sidecar.testing.process import start_sidecar  # noqa: E402
+from inference_sidecar.testing.tiny_models import (  # noqa: E402
+    make_tiny_clip_checkpoint,
+    make_tiny_face_pack,
+)
+from tests.conftest import dsn  # noqa: E402
+
+DATABASE = "photo_ai_bench_pipeline"
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+PHRASES = (
+    "增值税专用发票",
+    "合计 ¥128.50",
+    "Invoice 2024",
+    "北京市海淀区中关村大街",
+    "收据 No. 0042",
+    "会议纪要 2024-03-18",
+    "Total 3,980.00",
+    "欢迎光临 停车场出口",
+)
+TASKS = ["ocr", "clip", "faces"]
+
+
+def render_photos(folder: Path, count: int) -> list[Path]:
+    font = ImageFont.truetype(CJK_FONT, 44)
+    paths = []
+    for i in range(count):
+        image = Image.new("RGB", (1280, 960), (235 - i % 5 * 8, 232, 225))
+        draw = ImageDraw.Draw(image)
+        for line in range(3):
+            text = PHRASES[(i + line) % len(PHRASES)]
+            draw.text((60 + i % 3 * 40, 100 + line * 260), text, font=font, fill=(20, 20, 20))
+        paths.append(folder / f"photo_{i:03d}.jpg")
+        image.save(paths[-1], quality=90)
+        paths[-1].chmod(0o644)
+    return paths
+
+
+def prepare_models(model_dir: Path, scratch: Path) -> tuple[Path, list[str]]:
+    """The user's models where present; otherwise tiny stand-ins in a scratch directory."""
+    if (
+        clip_checkpoint_path(model_dir, "ViT-B-16").exists()
+        and face_pack_dir(model_dir, "buffalo_l").exists()
+    ):
+        return model_dir, []
+    make_tiny_clip_checkpoint(scratch)
+    make_tiny_face_pack(scratch)
+    return scratch, ["clip", "faces"]
+
+
+def fresh_database() -> None:
+    with psycopg.connect(dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION photo_ai CASCADE")
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+# --- 1. trigger cost ----------------------------------------------------------------------
+
+INSERT_10K = (
+    "INSERT INTO photo_ai.asset (original_path) "
+    "SELECT '/photos/' || g || '.jpg' FROM generate_series(1, 10000) g"
+)
+
+
+def insert_seconds(conn: psycopg.Connection, with_trigger: bool) -> float:
+    conn.execute("ALTER TABLE photo_ai.asset DISABLE TRIGGER USER")
+    conn.execute("TRUNCATE photo_ai.asset, photo_ai.job")
+    if with_trigger:
+        conn.execute("ALTER TABLE photo_ai.asset ENABLE TRIGGER USER")
+    return timed(lambda: conn.execute(INSERT_10K))
+
+
+def trigger_cost(rounds: int) -> tuple[float, float]:
+    with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+        conn.execute("SELECT photo_ai.configure(tasks => '{ocr,clip,faces}')")
+        insert_seconds(conn, True)  # warm-up
+        plain, queued = [], []
+        for _ in range(rounds):
+            plain.append(insert_seconds(conn, False))
+            queued.append(insert_seconds(conn, True))
+        jobs = conn.execute("SELECT count(*) FROM photo_ai.job").fetchone()[0]
+        assert jobs == 30000, f"the trigger queued {jobs} jobs, not 30000"
+        conn.execute("ALTER TABLE photo_ai.asset ENABLE TRIGGER USER")
+        conn.execute("DELETE FROM photo_ai.asset")
+    return statistics.median(plain), statistics.median(queued)
+
+
+# --- 2. end to end --------------------------------------------------------------------------
+
+
+def sidecar_alone(url: str, key: str, photos: list[Path], clients: int) -> float:
+    """The requests the worker would send, from `clients` threads sharing the photos."""
+
+    def client(share: list[Path]) -> None:
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=300) as http:
+            for path in share:
+                body = {"path": str(path), "tasks": TASKS, "options": {"faces": {"min_score": 0.7}}}
+                http.post("/v1/analyze", json=body).raise_for_status()
+
+    return timed(lambda: run_threads(client, [photos[i::clients] for i in range(clients)]))
+
+
+def pipeline(photos: list[Path], workers: int) -> float:
+    with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+        conn.execute("DELETE FROM photo_ai.asset")
+        conn.execute(
+            "INSERT INTO photo_ai.asset (original_path) SELECT unnest(%s::text[])",
+            [[str(p) for p in photos]],
+        )
+
+    def worker(_: object) -> None:
+        with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+            conn.execute(
+                "CALL photo_ai.run_worker(max_seconds => 900, batch_size => 4, until_idle => true)"
+            )
+
+    seconds = timed(lambda: run_threads(worker, [None] * workers))
+    with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+        states = dict(conn.execute("SELECT state::text, count(*) FROM photo_ai.job GROUP BY 1"))
+    assert states == {"done": 3 * len(photos)}, f"pipeline left jobs unfinished: {states}"
+    return seconds
+
+
+def run_threads(target, arguments: list) -> None:
+    threads = [threading.Thread(target=target, args=(a,)) for a in arguments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer photos and rounds")
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "models")
+    args = parser.parse_args()
+    count, rounds = (8, 1) if args.quick else (24, 3)
+
+    fresh_database()
+    plain, queued = trigger_cost(rounds=3 if args.quick else 7)
+    print("trigger cost: INSERT of 10,000 assets (median)")
+    print(f"  without triggers {plain * 1000:8.1f} ms")
+    print(
+        f"  with triggers    {queued * 1000:8.1f} ms   ratio {queued / plain:.2f}x "
+        f"(30,000 jobs queued)"
+    )
+
+    with tempfile.TemporaryDirectory(prefix="photo_ai_bench_") as scratch:
+        scratch_dir = Path(scratch)
+        scratch_dir.chmod(0o755)
+        photos = render_photos(scratch_dir, count)
+        model_dir, tiny = prepare_models(args.model_dir, scratch_dir / "models")
+        sidecar = start_sidecar(
+            scratch_dir / "sidecar.log",
+            api_key="bench-key",
+            model_dir=str(model_dir),
+            library_roots=str(scratch_dir),
+            log_level="warning",
+        )
+        try:
+            with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+                conn.execute(
+                    "SELECT photo_ai.configure(sidecar_url => %s, api_key => %s)",
+                    [sidecar.url, sidecar.key],
+                )
+            sidecar_alone(sidecar.url, sidecar.key, photos[:2], 1)  # load the models
+            report_end_to_end(sidecar, photos, rounds, tiny)
+        finally:
+            sidecar.stop()
+
+
+def report_end_to_end(sidecar, photos: list[Path], rounds: int, tiny: list[str]) -> None:
+    print(
+        f"\nend to end: {len(photos)} photos x tasks {'+'.join(TASKS)}, median of {rounds}"
+        + (f" (tiny stand-in models for {', '.join(tiny)})" if tiny else "")
+    )
+    print(
+        f"  {'workers':>7} {'sidecar alone':>14} {'pipeline':>10} {'assets/s':>9} {'overhead':>9}"
+    )
+    for workers in (1, 2):
+        alone, piped = [], []
+        for _ in range(rounds):
+            alone.append(sidecar_alone(sidecar.url, sidecar.key, photos, workers))
+            piped.append(pipeline(photos, workers))
+        a, p = statistics.median(alone), statistics.median(piped)
+        print(f"  {workers:>7} {a:>13.2f}s {p:>9.2f}s {len(photos) / p:>9.2f} {p / a:>8.3f}x")
+
+
+if __name__ == "__main__":
+    main()
