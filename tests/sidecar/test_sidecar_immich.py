@@ -1,0 +1,196 @@
+"""Immich's machine-learning protocol: each request shape Immich v2.x's server sends gets the
+exact answer its machine-learning.repository.ts reads."""
+
+import json
+
+import pytest
+
+from tests.sidecar import pictures
+
+IMAGE = pictures.encode(pictures.text_picture(), "PNG")  # 800 x 200
+
+
+def predict(client, entries: dict, image: bytes | None = None, text: str | None = None):
+    data = {"entries": json.dumps(entries)}
+    if text is not None:
+        data["text"] = text
+    files = {"image": ("blob", image, "application/octet-stream")} if image is not None else None
+    return client.post("/predict", data=data, files=files)
+
+
+def assert_embedding_string(value, dim: int = 512) -> list[float]:
+    assert isinstance(value, str)
+    vector = json.loads(value)
+    assert isinstance(vector, list) and len(vector) == dim
+    assert all(isinstance(v, float) for v in vector)
+    return vector
+
+
+def test_ping_answers_pong_without_a_key(sidecar):
+    with sidecar.client(key=None) as anonymous:
+        response = anonymous.get("/ping")
+    assert response.status_code == 200
+    assert response.text == "pong"
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_clip_visual(client):
+    response = predict(client, {"clip": {"visual": {"modelName": "ViT-B-32__openai"}}}, IMAGE)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"clip", "imageHeight", "imageWidth"}
+    assert (body["imageHeight"], body["imageWidth"]) == (200, 800)
+    assert_embedding_string(body["clip"])
+
+
+def test_clip_textual(client):
+    textual = {"modelName": "ViT-B-16__openai", "options": {"language": "zh"}}
+    entries = {"clip": {"textual": textual}}
+    response = predict(client, entries, text="海边的狗")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"clip"}
+    assert_embedding_string(body["clip"])
+
+
+def test_clip_textual_matches_our_api(client):
+    entries = {"clip": {"textual": {"modelName": "ViT-B-32__openai"}}}
+    immich = json.loads(predict(client, entries, text="海边的狗").json()["clip"])
+    ours = client.post("/v1/clip/text", json={"texts": ["海边的狗"]}).json()["embeddings"][0]
+    assert immich == pytest.approx(ours, abs=1e-6)
+
+
+def test_facial_recognition(client):
+    image, boxes = pictures.face_picture()
+    entries = {
+        "facial-recognition": {
+            "detection": {"modelName": "buffalo_l", "options": {"minScore": 0.7}},
+            "recognition": {"modelName": "buffalo_l"},
+        }
+    }
+    response = predict(client, entries, pictures.encode(image, "PNG"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"facial-recognition", "imageHeight", "imageWidth"}
+    assert (body["imageHeight"], body["imageWidth"]) == (640, 640)
+    faces = body["facial-recognition"]
+    assert len(faces) == 2
+    for face in faces:
+        assert set(face) == {"boundingBox", "embedding", "score"}
+        box = face["boundingBox"]
+        assert set(box) == {"x1", "y1", "x2", "y2"}
+        assert all(isinstance(v, int) for v in box.values())
+        assert isinstance(face["score"], float) and 0.7 <= face["score"] <= 1
+        assert_embedding_string(face["embedding"])
+    found = sorted(
+        (
+            f["boundingBox"]["x1"],
+            f["boundingBox"]["y1"],
+            f["boundingBox"]["x2"],
+            f["boundingBox"]["y2"],
+        )
+        for f in faces
+    )
+    assert found == sorted(boxes)
+
+
+def test_facial_recognition_honours_min_score(client):
+    image, _ = pictures.face_picture()
+    entries = {
+        "facial-recognition": {
+            "detection": {"modelName": "buffalo_l", "options": {"minScore": 0.999}},
+            "recognition": {"modelName": "buffalo_l"},
+        }
+    }
+    body = predict(client, entries, pictures.encode(image, "PNG")).json()
+    assert body["facial-recognition"] == []
+
+
+def ocr_entries(min_box=0.5, min_text=0.8, max_resolution=736) -> dict:
+    return {
+        "ocr": {
+            "detection": {
+                "modelName": "PP-OCRv5_mobile",
+                "options": {"minScore": min_box, "maxResolution": max_resolution},
+            },
+            "recognition": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": min_text}},
+        }
+    }
+
+
+def test_ocr(client):
+    response = predict(client, ocr_entries(), IMAGE)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"ocr", "imageHeight", "imageWidth"}
+    ocr = body["ocr"]
+    assert set(ocr) == {"box", "boxScore", "text", "textScore"}
+    count = len(ocr["text"])
+    assert count >= 2
+    assert len(ocr["box"]) == 8 * count  # flat: four (x, y) corners per text
+    assert len(ocr["boxScore"]) == len(ocr["textScore"]) == count
+    assert all(isinstance(v, float) and 0 <= v <= 1 for v in ocr["box"])
+    assert all(0.5 <= s <= 1 for s in ocr["boxScore"])
+    assert all(0.8 < s <= 1 for s in ocr["textScore"])
+    joined = "".join(ocr["text"]).replace(" ", "")
+    for word in ("增值税专用发票", "128.50", "Invoice", "2024"):
+        assert word in joined
+
+
+def test_ocr_honours_recognition_min_score(client):
+    body = predict(client, ocr_entries(min_text=1.0), IMAGE).json()
+    assert body["ocr"] == {"box": [], "boxScore": [], "text": [], "textScore": []}
+
+
+def test_ocr_boxes_are_relative_to_the_whole_image_whatever_max_resolution(client):
+    small = predict(client, ocr_entries(max_resolution=400), IMAGE).json()["ocr"]
+    full = predict(client, ocr_entries(max_resolution=2000), IMAGE).json()["ocr"]
+    invoice_small = small["text"].index("Invoice 2024")
+    invoice_full = full["text"].index("Invoice 2024")
+    corners_small = small["box"][8 * invoice_small : 8 * invoice_small + 8]
+    corners_full = full["box"][8 * invoice_full : 8 * invoice_full + 8]
+    assert corners_small == pytest.approx(corners_full, abs=0.03)
+
+
+def test_several_tasks_in_one_request(client):
+    entries = {"clip": {"visual": {"modelName": "ViT-B-32__openai"}}, **ocr_entries()}
+    body = predict(client, entries, IMAGE).json()
+    assert set(body) == {"clip", "ocr", "imageHeight", "imageWidth"}
+
+
+@pytest.mark.parametrize(
+    "entries, status",
+    [
+        ({"nsfw": {"visual": {"modelName": "x"}}}, 422),  # unknown task
+        ({"clip": {"pipeline": {"modelName": "x"}}}, 422),  # unknown model type
+        ({"clip": {"visual": {"name": "x"}}}, 422),  # no modelName
+        ({"facial-recognition": {"recognition": {"modelName": "buffalo_l"}}}, 400),
+        ({"clip": {"visual": {"modelName": "XLM-Roberta-Large-Vit-B-16Plus"}}}, 422),  # 640 dims
+    ],
+)
+def test_request_errors(client, entries, status):
+    response = predict(client, entries, IMAGE)
+    assert response.status_code == status, response.text
+    assert isinstance(response.json()["detail"], str)
+
+
+def test_entries_that_are_not_json_are_422(client):
+    response = client.post("/predict", data={"entries": "{nope", "text": "x"})
+    assert response.status_code == 422
+
+
+def test_neither_image_nor_text_is_400(client):
+    entries = '{"clip": {"textual": {"modelName": "x"}}}'
+    response = client.post("/predict", data={"entries": entries})
+    assert response.status_code == 400
+
+
+def test_text_for_a_visual_model_is_422(client):
+    response = predict(client, {"clip": {"visual": {"modelName": "ViT-B-32__openai"}}}, text="狗")
+    assert response.status_code == 422
+
+
+def test_predict_needs_the_key_unless_immich_is_let_in(sidecar):
+    with sidecar.client(key=None) as anonymous:
+        response = predict(anonymous, {"clip": {"textual": {"modelName": "x"}}}, text="狗")
+    assert response.status_code == 401
