@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -167,53 +165,22 @@ def load_in_process(task: str, setup: Setup, device: str, clip_name: str, pack: 
 # --- the sidecar --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_sidecar(setup: Setup, device: str, key: str, log: Path):
+    from inference_sidecar.testing.process import SidecarDidNotStart
+    from inference_sidecar.testing.process import start_sidecar as spawn_sidecar
 
-
-def start_sidecar(setup: Setup, device: str, key: str, log: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTO_AI_")}
-    env.update(
-        PHOTO_AI_PORT=str(port),
-        PHOTO_AI_API_KEY=key,
-        PHOTO_AI_MODEL_DIR=str(setup.model_dir),
-        PHOTO_AI_LIBRARY_ROOTS=str(setup.library),
-        PHOTO_AI_DEVICE=device,
-        PHOTO_AI_LOG_LEVEL="warning",
-    )
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inference_sidecar"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"sidecar exited at start:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("sidecar did not start in 120 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        return spawn_sidecar(
+            log,
+            cwd=ROOT,
+            api_key=key,
+            model_dir=str(setup.model_dir),
+            library_roots=str(setup.library),
+            device=device,
+            log_level="warning",
+        )
+    except SidecarDidNotStart as failure:
+        sys.exit(str(failure))
 
 
 # --- measuring ----------------------------------------------------------------------------
@@ -363,11 +330,11 @@ def main() -> None:
         images = write_pictures(scratch / "library", count, tiny["faces"], args.font)
         setup = Setup(model_dir, scratch / "library", tiny, images)
         describe(setup, args.device, count, rounds, args)
-        process, url = start_sidecar(setup, args.device, "bench-key", scratch / "sidecar.log")
+        sidecar = start_sidecar(setup, args.device, "bench-key", scratch / "sidecar.log")
         try:
-            print_table(setup, args, tasks, concurrencies, rounds, url)
+            print_table(setup, args, tasks, concurrencies, rounds, sidecar.url)
         finally:
-            stop(process)
+            sidecar.stop()
     import torch
 
     if torch.cuda.is_available():

@@ -10,10 +10,6 @@ loopback port, with tiny models written by the same factories the model tests us
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from inference_sidecar.testing.process import RunningSidecar, SidecarDidNotStart
+from inference_sidecar.testing.process import start_sidecar as spawn_sidecar
 from inference_sidecar.testing.tiny_models import make_tiny_clip_checkpoint, make_tiny_face_pack
 from tests.sidecar import pictures
 
-STARTUP_TIMEOUT_S = 120
 MAX_IMAGE_PIXELS = 4_000_000
 MAX_FILE_BYTES = 2_000_000
 
@@ -35,8 +32,7 @@ class Sidecar:
     key: str
     library: Path  # first library root
     outside: Path  # a directory outside every root
-    process: subprocess.Popen
-    log: Path
+    running: RunningSidecar
 
     def client(self, key: str | None = "own", header: str = "x-api-key") -> httpx.Client:
         """A client sending this sidecar's key (or `key` itself, or none when None)."""
@@ -44,69 +40,26 @@ class Sidecar:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sidecar_env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTO_AI_")}
-    env.update({f"PHOTO_AI_{name.upper()}": value for name, value in settings.items()})
-    return env
+        return self.running.alive()
 
 
 def start_sidecar(workdir: Path, key: str, **settings: str) -> Sidecar:
-    port = free_port()
     library, outside = workdir / "library", workdir / "outside"
-    log = workdir / "sidecar.log"
     defaults = dict(
-        host="127.0.0.1",
-        port=str(port),
         api_key=key,
         device="cpu",
         log_level="warning",
         library_roots=f"{library}:{workdir / 'second_root'}",
     )
-    env = sidecar_env(**(defaults | settings))
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inference_sidecar"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    sidecar = Sidecar(f"http://127.0.0.1:{port}", key, library, outside, process, log)
-    wait_until_up(sidecar)
-    return sidecar
-
-
-def wait_until_up(sidecar: Sidecar) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not sidecar.alive():
-            pytest.fail(f"sidecar exited at start:\n{sidecar.log.read_text()}")
-        try:
-            if httpx.get(f"{sidecar.url}/ping", timeout=2).text == "pong":
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    stop_sidecar(sidecar)
-    pytest.fail(f"sidecar did not answer /ping in {STARTUP_TIMEOUT_S}s:\n{sidecar.log.read_text()}")
+    try:
+        running = spawn_sidecar(workdir / "sidecar.log", cwd=workdir, **(defaults | settings))
+    except SidecarDidNotStart as failure:
+        pytest.fail(str(failure))
+    return Sidecar(running.url, key, library, outside, running)
 
 
 def stop_sidecar(sidecar: Sidecar) -> None:
-    sidecar.process.terminate()
-    try:
-        sidecar.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        sidecar.process.kill()
-        sidecar.process.wait()
+    sidecar.running.stop()
 
 
 def make_library(workdir: Path) -> None:

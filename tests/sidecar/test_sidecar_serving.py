@@ -7,8 +7,8 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from inference_sidecar.testing.process import sidecar_environment
 from tests.sidecar import pictures
-from tests.sidecar.conftest import sidecar_env
 
 CONCURRENT_REQUESTS = 16
 
@@ -81,7 +81,7 @@ def decode_count(client) -> float:
 
 
 def test_refuses_to_listen_on_the_network_without_a_key(tmp_path):
-    env = sidecar_env(host="0.0.0.0", port="1", model_dir=str(tmp_path))
+    env = sidecar_environment(host="0.0.0.0", port="1", model_dir=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "inference_sidecar"],
         env=env,
