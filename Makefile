@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PHOTO_AI_PGPORT ?= 55432
 
-.PHONY: setup build install db-start db-stop db-status test lint pytest clean
+.PHONY: setup build install db-start db-stop db-status test lint pytest clean \
+	demo sidecar-start sidecar-stop sidecar-status
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +24,21 @@ db-stop:
 
 db-status:
 	@scripts/db.sh status
+
+# The main job: set-up, the cluster, the extension, the sidecar (in the background), the
+# photos imported and analysed, a few searches. PHOTOS=/some/folder imports your own folder;
+# DEMO_ARGS passes more options (python -m photo_ai_cli demo --help).
+demo: setup db-start install
+	@$(PY) -m photo_ai_cli demo $(if $(PHOTOS),--photos "$(PHOTOS)") $(DEMO_ARGS)
+
+sidecar-start:
+	@$(PY) -m photo_ai_cli sidecar start $(if $(PHOTOS),--photos "$(PHOTOS)")
+
+sidecar-stop:
+	@$(PY) -m photo_ai_cli sidecar stop
+
+sidecar-status:
+	@$(PY) -m photo_ai_cli sidecar status
 
 lint: build
 	@$(VENV)/bin/ruff check .
