@@ -15,6 +15,16 @@ installed_version() {
   [ -f "$CONTROL" ] && sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$CONTROL"
 }
 
+# The Debian archive this machine already uses (deb822 .sources or one-line sources.list),
+# so a local mirror or proxy is honoured; PGVECTOR_SOURCE_MIRROR overrides it.
+debian_mirror() {
+  if [ -n "${PGVECTOR_SOURCE_MIRROR:-}" ]; then echo "$PGVECTOR_SOURCE_MIRROR"; return; fi
+  {
+    grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources || true
+    grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list || true
+  } | awk '{print $2}' | grep -v -- '-security' | grep -m1 '/debian/\?$'
+}
+
 version_at_least() {  # $1 >= $2
   [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
 }
@@ -27,7 +37,11 @@ fi
 
 echo "==> pgvector: building $WANT_SERIES.x from Debian's $SOURCE_SUITE source package"
 mkdir -p "$WORK/lists/partial" "$WORK/src"
-echo "deb-src http://deb.debian.org/debian $SOURCE_SUITE main" > "$WORK/sources.list"
+mirror=$(debian_mirror) || {
+  echo "no Debian archive found in /etc/apt; set PGVECTOR_SOURCE_MIRROR" >&2
+  exit 1
+}
+echo "deb-src $mirror $SOURCE_SUITE main" > "$WORK/sources.list"
 APT_OPTS=(
   -o "Dir::Etc::SourceList=$PWD/$WORK/sources.list"
   -o "Dir::Etc::SourceParts=/dev/null"
