@@ -449,8 +449,8 @@ def seed_query_cache(conn) -> None:
         [MODEL],
     )
     conn.execute(
-        "SELECT photo_ai.set_setting('query_cache_size', to_jsonb(greatest(10000, "
-        "(SELECT count(*) FROM bench_query)::int)))"
+        "SELECT photo_ai.configure(query_cache_size => "
+        "greatest(10000, (SELECT count(*) FROM bench_query)::int))"
     )
 
 
@@ -574,9 +574,7 @@ def recall(found: list, exact: list) -> float:
 
 
 def measure_database(conn, row: Row, queries: list, warmup: int = 20) -> None:
-    conn.execute(
-        "SELECT photo_ai.set_setting('hnsw_ef_search', to_jsonb(%s::int))", [row.ef_search]
-    )
+    conn.execute("SELECT photo_ai.configure(hnsw_ef_search => %s)", [row.ef_search])
     conn.execute(f"SET hnsw.ef_search = {int(row.ef_search)}")  # for the bare ORDER BY
     texts = [q for q in queries if q[1] == "text"]
     images = [q for q in queries if q[1] == "image"]

@@ -4,13 +4,28 @@
 -- only inside the SECURITY DEFINER functions granted below.
 revoke all on all routines in schema photo_ai from public;
 revoke all on function public.ai_reprocess(uuid, text[], boolean) from public;
+revoke all on function public.hybrid_search(text, int, uuid, timestamptz, timestamptz, float8, float8, int, float8)
+    from public;
+revoke all on function public.similar_assets(uuid, int) from public;
+revoke all on function public.search_by_image(bytea, int) from public;
 
 grant execute on function photo_ai.version() to photo_ai_reader;
 grant execute on function photo_ai.zh_tokens(text) to photo_ai_reader;
 grant execute on function photo_ai.zh_tsvector(text) to photo_ai_reader;
+grant execute on function photo_ai.zh_tsquery(text) to photo_ai_reader;
+grant execute on function photo_ai.hybrid_search(text, int, uuid, timestamptz, timestamptz, float8, float8, int, float8)
+    to photo_ai_reader;
+grant execute on function public.hybrid_search(text, int, uuid, timestamptz, timestamptz, float8, float8, int, float8)
+    to photo_ai_reader;
+grant execute on function photo_ai.similar_assets(uuid, int) to photo_ai_reader;
+grant execute on function public.similar_assets(uuid, int) to photo_ai_reader;
+grant execute on function photo_ai.search_by_image(bytea, int) to photo_ai_reader;
+grant execute on function public.search_by_image(bytea, int) to photo_ai_reader;
+grant usage on type photo_ai.search_hit, photo_ai.similar_asset to photo_ai_reader;
 grant select on photo_ai.status, photo_ai.failed_jobs to photo_ai_reader;
 
-grant execute on function photo_ai.configure(text, text, text[], int, int, int, boolean, real)
+grant execute on function photo_ai.configure
+    (text, text, text[], int, int, int, boolean, real, int, int, int)
     to photo_ai_admin;
 grant select on photo_ai.settings to photo_ai_admin;
 grant execute on function photo_ai.ai_reprocess(uuid, text[], boolean) to photo_ai_admin;
@@ -19,6 +34,7 @@ grant execute on function photo_ai.retry_failed(text) to photo_ai_admin;
 grant execute on function photo_ai.backfill() to photo_ai_admin;
 grant execute on function photo_ai.schedule_worker(int, int) to photo_ai_admin;
 grant execute on function photo_ai.unschedule_worker() to photo_ai_admin;
+grant execute on function photo_ai.rebuild_text_index(text) to photo_ai_admin;
 -- run_worker commits between batches, so it cannot be SECURITY DEFINER; what it calls is.
 grant execute on procedure photo_ai.run_worker(int, int, boolean, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.claim_batch(text, int) to photo_ai_admin;

@@ -99,6 +99,9 @@ create or replace function photo_ai.configure
 , request_timeout_seconds int default null
 , send_image_bytes boolean default null
 , face_min_score real default null
+, hnsw_ef_search int default null
+, query_cache_size int default null
+, search_timeout_seconds int default null
 )
 returns jsonb
 language plpgsql volatile security definer
@@ -106,9 +109,11 @@ set search_path to pg_catalog, pg_temp
 as $func$
 begin
     if max_attempts < 1 or lease_seconds < 1 or request_timeout_seconds < 1
-       or face_min_score not between 0 and 1 then
-        raise exception 'photo_ai: max_attempts, lease_seconds and request_timeout_seconds '
-            'must be at least 1, face_min_score between 0 and 1';
+       or search_timeout_seconds < 1 or query_cache_size < 0
+       or face_min_score not between 0 and 1 or hnsw_ef_search not between 1 and 1000 then
+        raise exception 'photo_ai: max_attempts, lease_seconds and the timeouts must be at '
+            'least 1, query_cache_size at least 0, face_min_score between 0 and 1, '
+            'hnsw_ef_search between 1 and 1000';
     end if;
     perform photo_ai.set_if_given('sidecar_urls', photo_ai.parse_sidecar_urls(sidecar_url));
     -- an empty string clears the key
@@ -122,10 +127,15 @@ begin
                                   pg_catalog.to_jsonb(request_timeout_seconds));
     perform photo_ai.set_if_given('send_image_bytes', pg_catalog.to_jsonb(send_image_bytes));
     perform photo_ai.set_if_given('face_min_score', pg_catalog.to_jsonb(face_min_score));
+    perform photo_ai.set_if_given('hnsw_ef_search', pg_catalog.to_jsonb(hnsw_ef_search));
+    perform photo_ai.set_if_given('query_cache_size', pg_catalog.to_jsonb(query_cache_size));
+    perform photo_ai.set_if_given('search_timeout_seconds',
+                                  pg_catalog.to_jsonb(search_timeout_seconds));
     return (select pg_catalog.jsonb_object_agg(s.name, s.value) from photo_ai.settings s);
 end
 $func$;
-comment on function photo_ai.configure(text, text, text[], int, int, int, boolean, real) is
+comment on function photo_ai.configure
+    (text, text, text[], int, int, int, boolean, real, int, int, int) is
     'Changes photo_ai settings and returns them all (API key masked). A NULL argument leaves '
     'that setting unchanged; api_key => '''' clears the key; sidecar_url may list several '
     'URLs, used in rotation. The view photo_ai.settings says what each setting does.';

@@ -21,23 +21,6 @@ comment on function photo_ai.zh_tokens(text) is
     'words inside them.';
 
 -------------------------------------------------------------------------------
--- zh_words: jieba's accurate mode, for queries: one segmentation, no overlapping words
-create or replace function photo_ai.zh_words(_text text)
-returns text[]
-language plpython3u immutable strict parallel safe security definer
-set search_path to pg_catalog, pg_temp
-as $python$
-    tokenizer = GD.get("photo_ai.jieba")
-    if tokenizer is None:
-        plpy.execute("select photo_ai.zh_tokens('')")  # loads and caches jieba once
-        tokenizer = GD["photo_ai.jieba"]
-    return [w for w in (t.strip() for t in tokenizer.cut(_text)) if w]
-$python$;
-comment on function photo_ai.zh_words(text) is
-    'Splits Chinese (and mixed) text into words with jieba''s accurate mode (no overlapping '
-    'words), as a query is segmented.';
-
--------------------------------------------------------------------------------
 -- char_lexemes: the character-level tokenizer behind every text search. Text is
 -- NFKC-normalised and case-folded, then cut into runs:
 --   * a run of CJK characters (spaces inside it are OCR noise and are skipped) is indexed

@@ -11,6 +11,8 @@ create or replace function photo_ai.sidecar_request
 , _json jsonb default null
 , _file text default null
 , _fields jsonb default null
+, _bytes bytea default null
+, _timeout_seconds float8 default null
 )
 returns jsonb
 language plpython3u volatile security definer
@@ -56,7 +58,9 @@ as $python$
     if api_key:
         headers["x-api-key"] = api_key
     body = None
-    if _file is not None:
+    if _bytes is not None:
+        body, headers["Content-Type"] = multipart(json.loads(_fields or "{}"), "upload", _bytes)
+    elif _file is not None:
         try:
             with open(_file, "rb") as f:
                 data = f.read()
@@ -69,7 +73,7 @@ as $python$
 
     urls = setting("sidecar_urls")
     state["turn"] = (state["turn"] + 1) % len(urls)
-    timeout = float(setting("request_timeout_seconds"))
+    timeout = float(_timeout_seconds or setting("request_timeout_seconds"))
     errors = []
     for url in urls[state["turn"]:] + urls[:state["turn"]]:
         # a kept-alive connection the sidecar has closed gets one retry on a new connection
@@ -100,8 +104,9 @@ as $python$
     return json.dumps({"status": 0, "kind": "unreachable",
                        "error": "no sidecar answered: " + "; ".join(errors)})
 $python$;
-comment on function photo_ai.sidecar_request(text, text, jsonb, text, jsonb) is
+comment on function photo_ai.sidecar_request(text, text, jsonb, text, jsonb, bytea, float8) is
     'One HTTP request to the inference sidecar (keep-alive, URLs in rotation, the API key '
     'sent as x-api-key). _json is sent as JSON; _file, when given, is read by the server and '
-    'uploaded as multipart field "image" with _fields beside it. Network trouble is returned, '
-    'not raised.';
+    'uploaded as multipart field "image" with _fields beside it, and so is _bytes. '
+    '_timeout_seconds overrides request_timeout_seconds. Network trouble is returned, not '
+    'raised.';

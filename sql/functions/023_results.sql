@@ -6,14 +6,15 @@ language sql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
     insert into photo_ai.ocr_result as r (asset_id, model, text, lines, tsv)
-    values ( _asset_id, _result->>'model', coalesce(_result->>'text', '')
-           , coalesce(_result->'lines', '[]'), photo_ai.zh_tsvector(coalesce(_result->>'text', '')))
+    select _asset_id, _result->>'model', t.text, t.lines, photo_ai.ocr_tsvector(t.text, t.lines)
+    from (select coalesce(_result->>'text', '') as text, coalesce(_result->'lines', '[]') as lines) t
     on conflict (asset_id) do update
         set model = excluded.model, text = excluded.text, lines = excluded.lines
           , tsv = excluded.tsv, created_at = pg_catalog.now()
 $func$;
 comment on function photo_ai.write_ocr(uuid, jsonb) is
-    'Stores the sidecar''s OCR result for an asset, replacing an earlier one.';
+    'Stores the sidecar''s OCR result for an asset, replacing an earlier one; its search '
+    'vector weighs every line by its prominence (ocr_tsvector).';
 
 -------------------------------------------------------------------------------
 -- write_clip: replace an asset's image embedding
@@ -66,6 +67,7 @@ begin
         when 'clip' then perform photo_ai.write_clip(_asset_id, _result);
         when 'faces' then perform photo_ai.write_faces(_asset_id, _result);
     end case;
+    perform photo_ai.write_immich_result(_task, _asset_id, _result);  -- Immich mode (051)
 end
 $func$;
 comment on function photo_ai.write_result(photo_ai.task, uuid, jsonb) is

@@ -43,14 +43,23 @@ comment on function photo_ai.outcome_of_status(int) is
 
 -------------------------------------------------------------------------------
 -- note_model: remember whether the sidecar has a task's model, for claims and status.
--- Every finished job reports its model present, so that path writes only when a missing
--- model has appeared: a row updated by every job would serialise the workers.
+-- Workers share these rows, and one image's jobs may be split over two workers, so a
+-- worker that would wait for another's lock skips instead: the other is recording the
+-- same fact, and waiting could deadlock. Every finished job reports its model present,
+-- so that path writes only when a missing model has appeared.
 create or replace function photo_ai.note_model(_task photo_ai.task, _available boolean, _detail text)
 returns void
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 begin
+    if _available and not exists (select 1 from photo_ai.missing_model where task = _task) then
+        return;
+    end if;
+    if not pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('photo_ai.missing_model'), pg_catalog.hashtext(_task::text)) then
+        return;
+    end if;
     if _available then
         delete from photo_ai.missing_model where task = _task;
     else
@@ -78,7 +87,9 @@ declare
 begin
     if _body->'results' ? _task then
         begin
-            perform photo_ai.write_result(_job.task, _job.asset_id, _body->'results'->_task);
+            -- the analysed image's size goes along: face boxes are pixels of it
+            perform photo_ai.write_result(_job.task, _job.asset_id,
+                (_body->'results'->_task) || pg_catalog.jsonb_build_object('image', _body->'image'));
             perform photo_ai.note_model(_job.task, true, null);
             return photo_ai.finish_job(_job, 'done');
         exception when others then

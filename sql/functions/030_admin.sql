@@ -64,8 +64,8 @@ comment on function photo_ai.retry_failed(text) is
     'Queues failed jobs again (all, or one task''s) with their attempts reset; returns how many.';
 
 -------------------------------------------------------------------------------
--- backfill: queue every image that lacks a job for an enabled task
-create or replace function photo_ai.backfill()
+-- queue_missing_jobs: jobs for the enabled tasks these assets have none for
+create or replace function photo_ai.queue_missing_jobs(_asset_ids uuid[])
 returns bigint
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
@@ -77,13 +77,28 @@ begin
     select a.id, t.task
     from photo_ai.source_asset a
     cross join pg_catalog.unnest(photo_ai.enabled_tasks()) t(task)
-    where a.is_image and a.deleted_at is null
-      and not exists (select 1 from photo_ai.job j where j.asset_id = a.id and j.task = t.task)
+    where (_asset_ids is null or a.id = any(_asset_ids)) and a.is_image and a.deleted_at is null
     on conflict do nothing;
     get diagnostics _count = row_count;
-    perform pg_catalog.pg_notify('photo_ai_jobs', '');
+    if _count > 0 then
+        perform pg_catalog.pg_notify('photo_ai_jobs', '');
+    end if;
     return _count;
 end
+$func$;
+comment on function photo_ai.queue_missing_jobs(uuid[]) is
+    'Queues the enabled tasks of the given assets (NULL: all) that have no job yet: a '
+    'library that existed before photo_ai, work a failed trigger missed, a video whose '
+    'preview frame just appeared. Returns how many jobs were queued.';
+
+-------------------------------------------------------------------------------
+-- backfill: queue every image that lacks a job for an enabled task
+create or replace function photo_ai.backfill()
+returns bigint
+language sql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    select photo_ai.queue_missing_jobs(null)
 $func$;
 comment on function photo_ai.backfill() is
     'Queues every image asset that has no job yet for an enabled task (an existing library, '

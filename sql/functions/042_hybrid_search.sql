@@ -1,0 +1,211 @@
+-------------------------------------------------------------------------------
+-- hybrid_search and its two arms. Each arm ranks on its own; reciprocal rank fusion adds
+-- weight / (k + rank) over the arms an asset was found by, so agreement between the arms
+-- counts for more than a high score in one, and no score needs to be calibrated against
+-- the other (ts_rank and cosine similarity have nothing in common).
+
+-------------------------------------------------------------------------------
+-- text_hits: the OCR arm, best first. Every match is ranked (that is the cost of a common
+-- word), but the asset filters are checked best first and only until enough pass: a
+-- common word does not look up thousands of assets.
+create or replace function photo_ai.text_hits
+( _include tsquery
+, _exclude tsquery
+, _owner_id uuid
+, _taken_after timestamptz
+, _taken_before timestamptz
+, _limit int
+)
+returns table (asset_id uuid, rank int, score float8)
+language sql stable parallel safe
+set search_path to pg_catalog, pg_temp
+as $func$
+    select h.asset_id, (row_number() over (order by h.score desc, h.asset_id))::int, h.score
+    from (
+        select m.asset_id, m.score
+        from (
+            -- weights D, C, B, A: a title counts ten times small print. No length
+            -- normalization: how much else a photo says does not make its title smaller
+            -- (measured: nDCG@10 drops with normalization 1 or 2, docs/_search_section.md)
+            select o.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, _include)::float8 as score
+            from photo_ai.ocr_result o
+            where _include is not null
+              and o.tsv @@ _include and (_exclude is null or not o.tsv @@ _exclude)
+            order by 2 desc, 1
+        ) m
+        where exists (
+            select 1 from photo_ai.source_asset a
+            where a.id = m.asset_id and a.deleted_at is null
+              and (_owner_id is null or a.owner_id = _owner_id)
+              and (_taken_after is null or a.taken_at >= _taken_after)
+              and (_taken_before is null or a.taken_at <= _taken_before))
+        order by m.score desc, m.asset_id
+        limit _limit
+    ) h
+$func$;
+comment on function photo_ai.text_hits(tsquery, tsquery, uuid, timestamptz, timestamptz, int) is
+    'The OCR text arm of hybrid_search: assets whose text matches, ranked by ts_rank with '
+    'line prominence weights; filters by owner, date taken and the trash.';
+
+-------------------------------------------------------------------------------
+-- nearest_embeddings: the embeddings nearest to a vector among the assets the filters
+-- keep, by cosine distance. Through the HNSW index (_exact false), pgvector's iterative
+-- scan goes on while the filters reject neighbours (up to hnsw.max_scan_tuples), and
+-- relaxed_order may return rows slightly out of order: the caller sorts. _exact computes
+-- every distance: cosine_distance() is <=>, but as a function no index serves it. The
+-- one statement is run with either ORDER BY, and planned for the filters actually given.
+create or replace function photo_ai.nearest_embeddings
+( _embedding public.vector
+, _exclude tsquery
+, _owner_id uuid
+, _taken_after timestamptz
+, _taken_before timestamptz
+, _limit int
+, _exact boolean
+)
+returns table (asset_id uuid, distance float8)
+language plpgsql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+begin
+    return query execute pg_catalog.format($sql$
+        select c.asset_id, c.embedding operator(public.<=>) $1
+        from photo_ai.clip_embedding c
+        join photo_ai.source_asset a on a.id = c.asset_id
+        where a.deleted_at is null
+          and ($3 is null or a.owner_id = $3)
+          and ($4 is null or a.taken_at >= $4)
+          and ($5 is null or a.taken_at <= $5)
+          and ($2 is null or not exists (
+                  select 1 from photo_ai.ocr_result o
+                  where o.asset_id = c.asset_id and o.tsv @@ $2))
+        order by %s
+        limit $6 $sql$,
+        case when _exact then 'public.cosine_distance(c.embedding, $1)'
+             else 'c.embedding operator(public.<=>) $1' end)
+    using _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit;
+end
+$func$;
+comment on function photo_ai.nearest_embeddings(public.vector, tsquery, uuid, timestamptz, timestamptz, int, boolean) is
+    'The assets whose CLIP embeddings are nearest to a vector (cosine), filtered by owner, '
+    'date taken, the trash and excluded text; through the HNSW index, or exactly.';
+
+-------------------------------------------------------------------------------
+-- semantic_hits: the CLIP arm, nearest first. The HNSW index answers; when the filters
+-- keep so few photos that the index scan gives up before finding enough, the photos
+-- they keep are few, and an exact search over them is cheap and complete.
+create or replace function photo_ai.semantic_hits
+( _embedding public.vector
+, _exclude tsquery
+, _owner_id uuid
+, _taken_after timestamptz
+, _taken_before timestamptz
+, _limit int
+)
+returns table (asset_id uuid, rank int, similarity float8)
+language plpgsql stable
+set search_path to pg_catalog, pg_temp
+set hnsw.iterative_scan to relaxed_order
+set hnsw.ef_search to 400
+as $func$
+declare
+    _nearest jsonb;
+begin
+    if _embedding is null then
+        return;  -- no query vector, no neighbours (and no scan ordered by nothing)
+    end if;
+    -- the candidate list must hold the results asked for (pgvector allows up to 1000)
+    perform pg_catalog.set_config('hnsw.ef_search', least(1000, greatest(_limit,
+        photo_ai.setting('hnsw_ef_search')::text::int))::text, true);
+    _nearest := (select pg_catalog.jsonb_agg(n) from photo_ai.nearest_embeddings(
+        _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit, false) n);
+    if coalesce(pg_catalog.jsonb_array_length(_nearest), 0) < _limit then
+        _nearest := (select pg_catalog.jsonb_agg(n) from photo_ai.nearest_embeddings(
+            _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit, true) n);
+    end if;
+    return query
+    select n.asset_id, (row_number() over (order by n.distance, n.asset_id))::int, 1 - n.distance
+    from pg_catalog.jsonb_to_recordset(coalesce(_nearest, '[]')) as n(asset_id uuid, distance float8)
+    order by n.distance, n.asset_id;
+end
+$func$;
+comment on function photo_ai.semantic_hits(public.vector, tsquery, uuid, timestamptz, timestamptz, int) is
+    'The CLIP arm of hybrid_search (and of similar_assets, search_by_image): the nearest '
+    'embeddings by cosine distance through the HNSW index (iterative scan, so filters do not '
+    'starve it; an exact search when they keep too few photos for the index to find), with '
+    'filters by owner, date taken, the trash and excluded text.';
+
+-------------------------------------------------------------------------------
+-- hybrid_search: OCR text and CLIP meaning, fused
+create or replace function photo_ai.hybrid_search
+( query text
+, max_results int default 50
+, owner_id uuid default null
+, taken_after timestamptz default null
+, taken_before timestamptz default null
+, text_weight float8 default 1.0
+, semantic_weight float8 default 1.0
+, rrf_k int default 60
+, min_similarity float8 default null
+)
+returns setof photo_ai.search_hit
+language plpgsql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _q record := photo_ai.parse_search(query);
+    -- fusion needs depth in each arm; a single arm needs only what is shown
+    _depth int := case when _q.mode = 'both' then least(greatest(2 * max_results, 100), 1000)
+                       else max_results end;
+    _embedding public.vector;
+    _arm text := 'not asked';
+begin
+    if rrf_k is null or rrf_k < 1 or text_weight < 0 or semantic_weight < 0 then
+        raise exception 'photo_ai: rrf_k must be at least 1 and the weights not negative';
+    end if;
+    if coalesce(max_results, 0) < 1 then
+        return;
+    end if;
+    if _q.mode <> 'ocr' and _q.semantic_text is not null then
+        select e.embedding, coalesce('off: ' || e.problem, 'on') into _embedding, _arm
+        from photo_ai.query_embedding_of(_q.semantic_text) e;
+        if _embedding is null then
+            raise notice 'photo_ai: the semantic arm of this search is off: %', pg_catalog.substr(_arm, 6);
+        end if;
+    end if;
+    return query
+    with text_arm as (
+        select * from photo_ai.text_hits(_q.include_query, _q.exclude_query, owner_id,
+                                         taken_after, taken_before, _depth)
+        where _q.mode <> 'clip' and _q.include_query is not null
+    ), semantic_arm as (
+        select * from photo_ai.semantic_hits(_embedding, _q.exclude_query, owner_id,
+                                             taken_after, taken_before, _depth) s
+        where _embedding is not null and s.similarity >= coalesce(min_similarity, '-infinity')
+    ), fused as (
+        select coalesce(t.asset_id, s.asset_id) as asset_id
+             , coalesce(text_weight / (rrf_k + t.rank), 0)
+               + coalesce(semantic_weight / (rrf_k + s.rank), 0) as score
+             , t.rank as text_rank, t.score as text_score
+             , s.rank as semantic_rank, s.similarity as semantic_score
+        from text_arm t
+        full join semantic_arm s on s.asset_id = t.asset_id
+        order by 2 desc, t.rank, s.rank, 1
+        limit max_results
+    )
+    select f.asset_id, f.score, f.text_rank, f.text_score, f.semantic_rank, f.semantic_score
+         , case when f.text_rank is not null then photo_ai.ocr_snippet(o.text, _q.needles) end
+         , _arm
+    from fused f
+    left join photo_ai.ocr_result o on o.asset_id = f.asset_id
+    order by f.score desc, f.text_rank, f.semantic_rank, f.asset_id;
+end
+$func$;
+comment on function photo_ai.hybrid_search(text, int, uuid, timestamptz, timestamptz, float8, float8, int, float8) is
+    'Searches photos by their OCR text and by meaning (CLIP), fused by reciprocal rank: '
+    'score = text_weight / (rrf_k + text_rank) + semantic_weight / (rrf_k + semantic_rank). '
+    'Prefix ocr: searches text only, clip: meaning only. All terms must occur; "a phrase" as '
+    'written; -term excludes. Filters: owner_id, taken_after, taken_before (inclusive); '
+    'trashed photos never. min_similarity drops weaker semantic hits. When CLIP cannot be '
+    'asked (model missing, sidecar down) the text arm still answers, a NOTICE says why and '
+    'the column semantic_arm reads off: <why>.';

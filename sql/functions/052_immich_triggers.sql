@@ -1,0 +1,180 @@
+-------------------------------------------------------------------------------
+-- The trigger functions of Immich mode (attached by use_immich_assets, 050). Immich's
+-- own order is upload, metadata, thumbnails, then machine learning on the preview; photo_ai
+-- queues at the upload and lets the jobs wait for the preview (immich_preview_wait_seconds
+-- at most), so that it analyses the same picture as Immich. Like the standalone triggers,
+-- these never fail Immich's statement: a failure becomes a warning, and
+-- photo_ai.backfill() queues whatever was missed.
+
+-------------------------------------------------------------------------------
+-- immich_preview_wait: how long queued work waits for a preview
+create or replace function photo_ai.immich_preview_wait()
+returns interval
+language sql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+    select pg_catalog.make_interval(
+        secs => (photo_ai.setting('immich_preview_wait_seconds'))::text::float8)
+$func$;
+comment on function photo_ai.immich_preview_wait() is
+    'How long the queued work of an asset waits for Immich''s preview of it.';
+
+-------------------------------------------------------------------------------
+-- wait_for_preview / preview_ready: hold queued jobs until a preview exists, release them
+create or replace function photo_ai.wait_for_preview(_asset_ids uuid[])
+returns void
+language sql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    update photo_ai.job j
+    set run_after = greatest(j.run_after, pg_catalog.now() + photo_ai.immich_preview_wait())
+    where j.asset_id = any(_asset_ids) and j.state = 'queued'
+$func$;
+comment on function photo_ai.wait_for_preview(uuid[]) is
+    'Holds the queued jobs of assets until Immich has made their preview (at most '
+    'immich_preview_wait_seconds).';
+
+create or replace function photo_ai.preview_ready(_asset_ids uuid[])
+returns void
+language sql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    update photo_ai.job j
+    set run_after = pg_catalog.now()
+    where j.asset_id = any(_asset_ids) and j.state = 'queued' and j.run_after > pg_catalog.now()
+$func$;
+comment on function photo_ai.preview_ready(uuid[]) is
+    'Lets the queued jobs that waited for these assets'' previews run now.';
+
+-------------------------------------------------------------------------------
+-- Immich's asset table
+create or replace function photo_ai.immich_assets_inserted()
+returns trigger
+language plpgsql security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _ids uuid[] := array(select i.id from inserted_assets i);
+begin
+    perform photo_ai.enqueue(_ids);
+    perform photo_ai.wait_for_preview(_ids);
+    return null;
+exception when others then
+    raise warning 'photo_ai: could not queue new assets (%); run photo_ai.backfill()', sqlerrm;
+    return null;
+end
+$func$;
+comment on function photo_ai.immich_assets_inserted() is
+    'Trigger on Immich''s asset table: queues the enabled tasks for new assets, to run once '
+    'Immich has made their preview; never fails the insert.';
+
+create or replace function photo_ai.immich_assets_updated()
+returns trigger
+language plpgsql security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _new_content uuid[];
+    _moved record;
+begin
+    -- trashed: the work goes (Immich keeps its own rows for a restore)
+    perform photo_ai.drop_asset_work(array(
+        select n.id from new_assets n join old_assets o on o.id = n.id
+        where n."deletedAt" is not null and o."deletedAt" is null));
+    -- restored: analysed again now (its preview is there)
+    perform photo_ai.enqueue(array(
+        select n.id from new_assets n join old_assets o on o.id = n.id
+        where n."deletedAt" is null and o."deletedAt" is not null));
+    -- new content (a library rescan found the file changed): analysed again once Immich
+    -- has made the new preview. A move ("originalPath" alone, e.g. the storage template)
+    -- is no new content, and the view resolves paths when the job runs.
+    _new_content := array(
+        select n.id from new_assets n join old_assets o on o.id = n.id
+        where n."deletedAt" is null and o."deletedAt" is null
+          and (n.checksum is distinct from o.checksum or n.type is distinct from o.type));
+    perform photo_ai.enqueue(_new_content);
+    perform photo_ai.wait_for_preview(_new_content);
+    -- a job that failed for a file that has moved since gets another try
+    for _moved in
+        select j.asset_id, pg_catalog.array_agg(j.task) as tasks
+        from new_assets n
+        join old_assets o on o.id = n.id
+        join photo_ai.job j on j.asset_id = n.id
+        where n."originalPath" is distinct from o."originalPath" and n."deletedAt" is null
+          and j.state = 'failed'
+        group by j.asset_id
+    loop
+        perform photo_ai.enqueue(array[_moved.asset_id], _moved.tasks);
+    end loop;
+    return null;
+exception when others then
+    raise warning 'photo_ai: could not queue changed assets (%); run photo_ai.backfill()', sqlerrm;
+    return null;
+end
+$func$;
+comment on function photo_ai.immich_assets_updated() is
+    'Trigger on Immich''s asset table: drops the work of trashed assets, queues restored ones '
+    'and ones whose content changed, retries failed jobs of moved files; never fails the '
+    'update.';
+
+create or replace function photo_ai.immich_assets_deleted()
+returns trigger
+language plpgsql security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+begin
+    perform photo_ai.drop_asset_work(array(select d.id from deleted_assets d));
+    return null;
+exception when others then
+    raise warning 'photo_ai: could not drop the work of deleted assets (%)', sqlerrm;
+    return null;
+end
+$func$;
+comment on function photo_ai.immich_assets_deleted() is
+    'Trigger on Immich''s asset table: deletes the jobs and photo_ai results of deleted '
+    'assets (Immich''s own rows go by its foreign keys); never fails the delete.';
+
+-------------------------------------------------------------------------------
+-- Immich's asset_file table (previews, thumbnails, encoded videos, sidecars)
+create or replace function photo_ai.immich_files_inserted()
+returns trigger
+language plpgsql security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _ids uuid[] := array(select f."assetId" from new_files f where f.type = 'preview');
+begin
+    if pg_catalog.cardinality(_ids) > 0 then
+        perform photo_ai.preview_ready(_ids);
+        perform photo_ai.queue_missing_jobs(_ids);
+    end if;
+    return null;
+exception when others then
+    raise warning 'photo_ai: could not start the work waiting for previews (%)', sqlerrm;
+    return null;
+end
+$func$;
+comment on function photo_ai.immich_files_inserted() is
+    'Trigger on Immich''s asset_file table: a new preview lets the work waiting for it run, '
+    'and queues a video''s tasks; never fails the insert.';
+
+create or replace function photo_ai.immich_files_updated()
+returns trigger
+language plpgsql security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _ids uuid[] := array(select f."assetId" from new_files f where f.type = 'preview');
+begin
+    if pg_catalog.cardinality(_ids) > 0 then
+        perform photo_ai.preview_ready(_ids);
+    end if;
+    return null;
+exception when others then
+    raise warning 'photo_ai: could not start the work waiting for previews (%)', sqlerrm;
+    return null;
+end
+$func$;
+comment on function photo_ai.immich_files_updated() is
+    'Trigger on Immich''s asset_file table: a preview made again lets the work waiting for '
+    'it run; never fails the update.';
