@@ -89,7 +89,8 @@ stop() {
 
 status() {
   if is_running; then
-    echo "running: 127.0.0.1:$PORT data=$DATA"
+    # the port it really listens on (line 4 of the pid file), whatever this shell says
+    echo "running: 127.0.0.1:$(sed -n 4p "$DATA/postmaster.pid") data=$DATA"
   else
     echo "stopped: data=$DATA"
     return 3
