@@ -166,21 +166,21 @@ begin
     drop trigger if exists photo_ai_forget_deleted on public.asset;
     create trigger photo_ai_forget_deleted after delete on public.asset
         referencing old table as deleted_assets
-        for each statement execute function photo_ai.immich_assets_deleted();
+        for each statement execute function photo_ai.forget_deleted_assets();
     comment on trigger photo_ai_forget_deleted on public.asset is
         'photo_ai: deletes the jobs and photo_ai results of deleted assets.';
 
     drop trigger if exists photo_ai_preview_made on public.asset_file;
     create trigger photo_ai_preview_made after insert on public.asset_file
         referencing new table as new_files
-        for each statement execute function photo_ai.immich_files_inserted();
+        for each statement execute function photo_ai.immich_previews_written();
     comment on trigger photo_ai_preview_made on public.asset_file is
         'photo_ai: starts the work that waited for a new preview; queues videos that now have one.';
 
     drop trigger if exists photo_ai_preview_remade on public.asset_file;
     create trigger photo_ai_preview_remade after update on public.asset_file
         referencing old table as old_files new table as new_files
-        for each statement execute function photo_ai.immich_files_updated();
+        for each statement execute function photo_ai.immich_previews_written();
     comment on trigger photo_ai_preview_remade on public.asset_file is
         'photo_ai: starts the work that waited for a preview Immich made again.';
 end

@@ -117,26 +117,9 @@ comment on function photo_ai.immich_assets_updated() is
     'and ones whose content changed, retries failed jobs of moved files; never fails the '
     'update.';
 
-create or replace function photo_ai.immich_assets_deleted()
-returns trigger
-language plpgsql security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-begin
-    perform photo_ai.drop_asset_work(array(select d.id from deleted_assets d));
-    return null;
-exception when others then
-    raise warning 'photo_ai: could not drop the work of deleted assets (%)', sqlerrm;
-    return null;
-end
-$func$;
-comment on function photo_ai.immich_assets_deleted() is
-    'Trigger on Immich''s asset table: deletes the jobs and photo_ai results of deleted '
-    'assets (Immich''s own rows go by its foreign keys); never fails the delete.';
-
 -------------------------------------------------------------------------------
 -- Immich's asset_file table (previews, thumbnails, encoded videos, sidecars)
-create or replace function photo_ai.immich_files_inserted()
+create or replace function photo_ai.immich_previews_written()
 returns trigger
 language plpgsql security definer
 set search_path to pg_catalog, pg_temp
@@ -146,7 +129,10 @@ declare
 begin
     if pg_catalog.cardinality(_ids) > 0 then
         perform photo_ai.preview_ready(_ids);
-        perform photo_ai.queue_missing_jobs(_ids);
+        if tg_op = 'INSERT' then
+            -- a video becomes analysable once it has a preview frame
+            perform photo_ai.queue_missing_jobs(_ids);
+        end if;
     end if;
     return null;
 exception when others then
@@ -154,27 +140,7 @@ exception when others then
     return null;
 end
 $func$;
-comment on function photo_ai.immich_files_inserted() is
-    'Trigger on Immich''s asset_file table: a new preview lets the work waiting for it run, '
-    'and queues a video''s tasks; never fails the insert.';
-
-create or replace function photo_ai.immich_files_updated()
-returns trigger
-language plpgsql security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-declare
-    _ids uuid[] := array(select f."assetId" from new_files f where f.type = 'preview');
-begin
-    if pg_catalog.cardinality(_ids) > 0 then
-        perform photo_ai.preview_ready(_ids);
-    end if;
-    return null;
-exception when others then
-    raise warning 'photo_ai: could not start the work waiting for previews (%)', sqlerrm;
-    return null;
-end
-$func$;
-comment on function photo_ai.immich_files_updated() is
-    'Trigger on Immich''s asset_file table: a preview made again lets the work waiting for '
-    'it run; never fails the update.';
+comment on function photo_ai.immich_previews_written() is
+    'Trigger on Immich''s asset_file table: a preview made (or made again) lets the work '
+    'waiting for it run; a first preview also queues a video''s tasks. Never fails Immich''s '
+    'statement.';

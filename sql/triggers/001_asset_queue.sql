@@ -66,7 +66,8 @@ exception when others then
 end
 $func$;
 comment on function photo_ai.forget_deleted_assets() is
-    'Trigger: deletes the jobs and results of deleted assets; never fails the delete.';
+    'Trigger on photo_ai.asset and, in Immich mode, Immich''s asset table: deletes the jobs '
+    'and photo_ai results of deleted assets; never fails the delete.';
 
 drop trigger if exists queue_inserted_assets on photo_ai.asset;
 create trigger queue_inserted_assets after insert on photo_ai.asset
