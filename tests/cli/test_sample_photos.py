@@ -104,9 +104,12 @@ def test_the_progress_bar_follows_the_queue(conn, ocr_sidecar, samples_folder, c
 
     def watch() -> None:
         with progress.connect(dsn(conn.info.dbname)) as c:
-            while not stop.is_set():
+            while True:
+                # stop is set only after the worker returned, so the last look sees its commits
+                last_look = stop.wait(0.2)
                 seen.append(progress.job_states(c).get("ocr", {}).get("done", 0))
-                stop.wait(0.2)
+                if last_look:
+                    return
 
     watcher = threading.Thread(target=watch)
     watcher.start()
