@@ -31,6 +31,18 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def template(setup_sql: str, name: str) -> Iterator[str]:
+    """A template database made afresh by setup_sql, for a session fixture to yield from;
+    dropped when the session ends."""
+    drop_database(name)
+    with superuser() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with superuser(name) as conn:
+        conn.execute(setup_sql)
+    yield name
+    drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def cluster() -> str:
     subprocess.run([ROOT / "scripts" / "db.sh", "start"], check=True, capture_output=True)
@@ -40,13 +52,7 @@ def cluster() -> str:
 @pytest.fixture(scope="session")
 def template_database(cluster: str) -> Iterator[str]:
     """Rebuilt once per test session, so it always carries the extension as built now."""
-    drop_database(TEMPLATE_DB)
-    with superuser() as conn:
-        conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    with superuser(TEMPLATE_DB) as conn:
-        conn.execute("CREATE EXTENSION photo_ai CASCADE")
-    yield TEMPLATE_DB
-    drop_database(TEMPLATE_DB)
+    yield from template("CREATE EXTENSION photo_ai CASCADE", TEMPLATE_DB)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from inference_sidecar.testing.tiny_models import (
     make_tiny_clip_checkpoint,
     make_tiny_face_pack,
 )
-from tests.conftest import drop_database, superuser
+from tests.conftest import superuser, template
 from tests.immich.immich_server import ImmichServer
 from tests.sidecar import pictures
 from tests.sidecar.conftest import Sidecar, start_sidecar, stop_sidecar
@@ -133,13 +133,7 @@ def immich_sidecar(tmp_path_factory, immich_data) -> Iterator[Sidecar]:
 @pytest.fixture(scope="session")
 def immich_template(cluster: str) -> Iterator[str]:
     """A database with Immich v2.2's schema and nothing of photo_ai, cloned per test."""
-    drop_database(IMMICH_TEMPLATE)
-    with superuser() as conn:
-        conn.execute(f'CREATE DATABASE "{IMMICH_TEMPLATE}"')
-    with superuser(IMMICH_TEMPLATE) as conn:
-        conn.execute(SCHEMA_SQL)
-    yield IMMICH_TEMPLATE
-    drop_database(IMMICH_TEMPLATE)
+    yield from template(SCHEMA_SQL, IMMICH_TEMPLATE)
 
 
 @pytest.fixture
