@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the photo_ai extension's install and upgrade scripts from sql/.
 
-Files under sql/tables/ are migrations: each runs once, guarded by the ledger table
+Files under sql/migrations/ are migrations: each runs once, guarded by the ledger table
 photo_ai.migration, so one script serves a fresh install and every upgrade. Files under
 sql/functions/ and sql/triggers/ are idempotent (CREATE OR REPLACE) and run every time,
 followed by sql/privileges.sql.
@@ -77,7 +77,7 @@ def build_script(version: str, fresh_install: bool) -> str:
     if fresh_install:
         parts.append((SQL / "create_schema.sql").read_text())
     parts.append((SQL / "ledger.sql").read_text())
-    parts += [migration(p) for p in numbered_files("tables")]
+    parts += [migration(p) for p in numbered_files("migrations")]
     parts += [idempotent(p) for p in numbered_files("functions")]
     parts += [idempotent(p) for p in numbered_files("triggers")]
     # last, so that every function above starts closed to PUBLIC
