@@ -5,13 +5,14 @@ PY := $(VENV)/bin/python
 export PHOTO_AI_PGPORT ?= 55432
 
 .PHONY: setup build install db-start db-stop db-status test lint pytest clean \
-	demo sidecar-start sidecar-stop sidecar-status
+	demo sidecar-start sidecar-stop sidecar-status serve serve-start serve-stop serve-status \
+	worker-start worker-stop
 
 setup:
 	@scripts/setup.sh
 
 build:
-	@python3 scripts/build_extension.py
+	@python3 scripts/build_extension.py --pg-config $(PG_CONFIG)
 
 install: build
 	@$(MAKE) -s -C extensions/photo_ai PG_CONFIG=$(PG_CONFIG) install
@@ -39,6 +40,28 @@ sidecar-stop:
 
 sidecar-status:
 	@$(PY) -m photo_ai_cli sidecar status
+
+# The search page (photo-ai serve): `serve` in this terminal, the others in the background
+# as `make demo` leaves it. PHOTO_AI_WEB_PORT / PHOTO_AI_WEB_HOST choose where it listens.
+serve:
+	@$(PY) -m photo_ai_cli serve
+
+serve-start:
+	@$(PY) -m photo_ai_cli serve --background
+
+serve-stop:
+	@$(PY) -m photo_ai_cli serve --stop
+
+serve-status:
+	@$(PY) -m photo_ai_cli serve --status
+
+# The worker service (photo-ai work --follow): analyses photos as soon as they are queued.
+# `make demo` leaves it running in the background.
+worker-start:
+	@$(PY) -m photo_ai_cli work --follow --background
+
+worker-stop:
+	@$(PY) -m photo_ai_cli work --stop
 
 lint: build
 	@$(VENV)/bin/ruff check .

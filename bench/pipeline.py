@@ -8,6 +8,11 @@
 2. End to end: the same photos through the database pipeline (insert, CALL run_worker with
    1 and 2 workers) against the sidecar alone answering the same /v1/analyze requests from
    1 and 2 client threads. overhead = pipeline wall time / sidecar wall time (goal <= 1.10).
+3. Per photo: the database's own cost of a photo (claim, request, store, commit), through
+   one worker, against a stand-in sidecar that answers at once (tests/support/standin.py),
+   beside the same requests sent to it from outside the database by the same client code
+   (photo_ai_plpython.sidecar_http): the milliseconds a photo costs the pipeline beyond its
+   HTTP round trip.
 
 It starts its own sidecar and uses its own database (photo_ai_bench_pipeline). OCR is the
 real RapidOCR; where ./models has no CLIP checkpoint or face pack, tiny models of the real
@@ -17,7 +22,9 @@ formats stand in, and the output says so.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -26,22 +33,21 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from inference_sidecar.models.clip import clip_checkpoint_path  # noqa: E402
 from inference_sidecar.models.faces import face_pack_dir  # noqa: E402
-from inference_sidecar.testing.process import start_sidecar  # noqa: E402
 from inference_sidecar.testing.tiny_models import (  # noqa: E402
     make_tiny_clip_checkpoint,
     make_tiny_face_pack,
 )
-from tests.conftest import dsn  # noqa: E402
+from photo_ai_cli.local import dsn, free_port, start_sidecar  # noqa: E402
+from photo_ai_cli.pictures import text_page  # noqa: E402
+from photo_ai_plpython import sidecar_http  # noqa: E402
 
 DATABASE = "photo_ai_bench_pipeline"
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 PHRASES = (
     "增值税专用发票",
     "合计 ¥128.50",
@@ -56,14 +62,11 @@ TASKS = ["ocr", "clip", "faces"]
 
 
 def render_photos(folder: Path, count: int) -> list[Path]:
-    font = ImageFont.truetype(CJK_FONT, 44)
     paths = []
     for i in range(count):
-        image = Image.new("RGB", (1280, 960), (235 - i % 5 * 8, 232, 225))
-        draw = ImageDraw.Draw(image)
-        for line in range(3):
-            text = PHRASES[(i + line) % len(PHRASES)]
-            draw.text((60 + i % 3 * 40, 100 + line * 260), text, font=font, fill=(20, 20, 20))
+        phrases = [PHRASES[(i + line) % len(PHRASES)] for line in range(3)]
+        ground, margin = (235 - i % 5 * 8, 232, 225), 60 + i % 3 * 40
+        image = text_page(phrases, (1280, 960), 44, ground, (20, 20, 20), (margin, 100), 260 / 44)
         paths.append(folder / f"photo_{i:03d}.jpg")
         image.save(paths[-1], quality=90)
         paths[-1].chmod(0o644)
@@ -83,7 +86,7 @@ def prepare_models(model_dir: Path, scratch: Path) -> tuple[Path, list[str]]:
 
 
 def fresh_database() -> None:
-    with psycopg.connect(dsn(), autocommit=True) as conn:
+    with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DATABASE}")
     with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
@@ -106,7 +109,7 @@ INSERT_10K = (
 
 def insert_seconds(conn: psycopg.Connection, with_trigger: bool) -> float:
     conn.execute("ALTER TABLE photo_ai.asset DISABLE TRIGGER USER")
-    conn.execute("TRUNCATE photo_ai.asset, photo_ai.job")
+    conn.execute("TRUNCATE photo_ai.asset, photo_ai.asset_copy, photo_ai.job")
     if with_trigger:
         conn.execute("ALTER TABLE photo_ai.asset ENABLE TRIGGER USER")
     return timed(lambda: conn.execute(INSERT_10K))
@@ -142,7 +145,7 @@ def sidecar_alone(url: str, key: str, photos: list[Path], clients: int) -> float
     return timed(lambda: run_threads(client, [photos[i::clients] for i in range(clients)]))
 
 
-def pipeline(photos: list[Path], workers: int) -> float:
+def pipeline(photos: list, workers: int, expected: dict | None = None) -> float:
     with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
         conn.execute("DELETE FROM photo_ai.asset")
         conn.execute(
@@ -159,8 +162,50 @@ def pipeline(photos: list[Path], workers: int) -> float:
     seconds = timed(lambda: run_threads(worker, [None] * workers))
     with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
         states = dict(conn.execute("SELECT state::text, count(*) FROM photo_ai.job GROUP BY 1"))
-    assert states == {"done": 3 * len(photos)}, f"pipeline left jobs unfinished: {states}"
+    expected = expected or {"done": len(TASKS) * len(photos)}
+    assert states == expected, f"pipeline left jobs unfinished: {states}"
     return seconds
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def send_directly(url: str, paths: list[str]) -> None:
+    """The worker's requests, sent by the client the database uses, from outside it."""
+    state, sidecars = {}, sidecar_http.Sidecars([url], None, 30.0)
+    for path in paths:
+        body = json.dumps({"path": path, "tasks": ["clip"]})
+        sidecar_http.request(state, sidecars, "POST", "/v1/analyze", json_document=body)
+
+
+def per_photo_cost(count: int, rounds: int) -> None:
+    paths = [f"/photos/{n}.jpg" for n in range(count)]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # in a process of its own: sharing this interpreter's GIL would slow the baseline
+    standin = subprocess.Popen([sys.executable, "-m", "tests.support.standin", str(port)], cwd=ROOT)
+    try:
+        while not answers(url):
+            time.sleep(0.1)
+        with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+            conn.execute("SELECT photo_ai.configure(sidecar_url => %s, tasks => '{clip}')", [url])
+        alone, piped = [], []
+        for _ in range(rounds):
+            alone.append(timed(lambda: send_directly(url, paths)))
+            piped.append(pipeline(paths, 1, {"done": count}))
+    finally:
+        standin.kill()
+    a, p = statistics.median(alone) / count, statistics.median(piped) / count
+    print(
+        f"\nper photo: {count} photos x clip, a stand-in sidecar answering at once, "
+        f"median of {rounds}"
+    )
+    print(f"  client alone {a * 1000:6.2f} ms   pipeline {p * 1000:6.2f} ms   "
+          f"the database's own cost {(p - a) * 1000:6.2f} ms a photo")  # fmt: skip
 
 
 def run_threads(target, arguments: list) -> None:
@@ -194,7 +239,7 @@ def main() -> None:
         model_dir, tiny = prepare_models(args.model_dir, scratch_dir / "models")
         sidecar = start_sidecar(
             scratch_dir / "sidecar.log",
-            api_key="bench-key",
+            api_key="bench-key-0123456789abcdef",
             model_dir=str(model_dir),
             library_roots=str(scratch_dir),
             log_level="warning",
@@ -209,6 +254,7 @@ def main() -> None:
             report_end_to_end(sidecar, photos, rounds, tiny)
         finally:
             sidecar.stop()
+    per_photo_cost(100 if args.quick else 500, rounds)
 
 
 def report_end_to_end(sidecar, photos: list[Path], rounds: int, tiny: list[str]) -> None:

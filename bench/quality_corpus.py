@@ -1,6 +1,12 @@
-"""The labelled corpus of bench/search_quality.py: rendered receipts, signs, screenshots and
-notices in Chinese and English, degraded by noise, blur, rotation and JPEG, with queries
-whose relevance is known by construction.
+"""The labelled corpora of bench/search_quality.py: rendered receipts, signs, screenshots and
+notices in Chinese and English, with queries whose relevance is known by construction. The
+same printed photos come in two corpora:
+
+- clean: as a scanner sees them, a third untouched, a third mildly and a third badly
+  degraded (noise, blur, a slight rotation, low JPEG quality);
+- hard: as a phone photographs them: the page on a table, turned and seen at an angle
+  (perspective), in uneven light, with low contrast, out of focus, with sensor noise and
+  JPEG artefacts.
 
 Every photo is drawn from a seed. What is printed on it is recorded line by line with its
 role: a title (large), body text, or small print. A photo is relevant to a query when its
@@ -17,14 +23,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"  # Debian: fonts-wqy-zenhei
-CORPUS_VERSION = 2  # bump when the generator changes: the OCR cache is keyed by it
+from photo_ai_cli.pictures import MONOSPACED, PROPORTIONAL, Colour, text_width, write
+
+# corpus -> its version: bump it when the corpus's generator changes (the OCR cache is
+# keyed by it)
+CORPORA = {"clean": 2, "hard": 1}
 GRADES = {"title": 3, "body": 2, "small": 1}
 
 # What is printed. Titles name the photo (shop signs, document headings); body lines are
@@ -206,14 +214,10 @@ class Photo:
     image: Image.Image | None = None
 
 
-@cache
-def font(size: int, index: int = 0) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(CJK_FONT, size, index=index)
-
-
-def make_corpus(seed: int, count: int, render: bool) -> list[Photo]:
-    """The photos of a seed; with render, their degraded images too (the slow part: a run
-    whose OCR is cached needs only the printed lines)."""
+def make_corpus(seed: int, count: int, render: bool, corpus: str = "clean") -> list[Photo]:
+    """The photos of a seed; with render, their images degraded as the corpus says (the slow
+    part: a run whose OCR is cached needs only the printed lines). Both corpora print the
+    same lines on the same photos."""
     start = datetime(2023, 1, 1, tzinfo=UTC)
     layouts = (receipt, sign, screenshot, notice)
     photos = []
@@ -226,8 +230,10 @@ def make_corpus(seed: int, count: int, render: bool) -> list[Photo]:
             start + timedelta(minutes=rng.randrange(60 * 24 * 700)),
         )
         image = layout(rng, photo)
-        if render:
+        if render and corpus == "clean":
             photo.image = degrade(image, random.Random(f"{seed}/{i}/degrade"))
+        elif render:
+            photo.image = photograph(image, random.Random(f"{seed}/{i}/photograph"))
         photos.append(photo)
     return photos
 
@@ -242,7 +248,7 @@ def write_images(photos: list[Photo], folder: Path) -> None:
 # --- layouts: each draws its lines and records them with their roles ----------------------
 
 
-def _draw(
+def _print(
     draw: ImageDraw.ImageDraw,
     photo: Photo,
     role: str,
@@ -250,41 +256,56 @@ def _draw(
     xy,
     size: int,
     fill,
-    index: int = 0,
+    face: int = PROPORTIONAL,
 ) -> int:
-    draw.text(xy, text, font=font(size, index), fill=fill)
+    """Prints a line and records it with its role; returns the height it takes."""
+    write(draw, xy, text, size, fill, face)
     photo.lines.append((role, text))
     return int(size * 1.6)
 
 
-def receipt(rng: random.Random, photo: Photo) -> Image.Image:
-    image = Image.new("RGB", (680, 940), (250, 248, 240 - rng.randrange(20)))
+# role, left edge, how many lines (a range; None: one title), font sizes (a range), colour,
+# space after
+Section = tuple[str, int, tuple[int, int] | None, tuple[int, int], Colour, int]
+TEXTS = {"body": BODY, "small": SMALL}
+
+
+def _document(rng: random.Random, photo: Photo, image: Image.Image, top: int, *sections: Section):
+    """Sections of lines printed one under the other from `top`."""
     draw = ImageDraw.Draw(image)
-    y = 40
-    y += _draw(draw, photo, "title", rng.choice(TITLES), (45, y), rng.randrange(44, 60), "black")
-    for text in rng.sample(BODY, rng.randrange(4, 8)):
-        y += _draw(draw, photo, "body", text, (45, y), rng.randrange(22, 29), (30, 30, 30))
-    y += 22
-    for text in rng.sample(SMALL, rng.randrange(2, 4)):
-        y += _draw(draw, photo, "small", text, (45, y), rng.randrange(12, 16), (70, 70, 70))
+    y = top
+    for role, left, lines, sizes, fill, space in sections:
+        texts = (
+            [rng.choice(TITLES)]
+            if lines is None
+            else rng.sample(TEXTS[role], rng.randrange(*lines))
+        )
+        for text in texts:
+            y += _print(draw, photo, role, text, (left, y), rng.randrange(*sizes), fill)
+        y += space
     return image
+
+
+def receipt(rng: random.Random, photo: Photo) -> Image.Image:
+    return _document(
+        rng,
+        photo,
+        Image.new("RGB", (680, 940), (250, 248, 240 - rng.randrange(20))),
+        40,
+        ("title", 45, None, (44, 60), "black", 0),
+        ("body", 45, (4, 8), (22, 29), (30, 30, 30), 22),
+        ("small", 45, (2, 4), (12, 16), (70, 70, 70), 0),
+    )
 
 
 def sign(rng: random.Random, photo: Photo) -> Image.Image:
     ground = rng.choice([(20, 60, 150), (20, 110, 60), (160, 30, 30), (40, 40, 40)])
     image = Image.new("RGB", (900, 520), ground)
     draw = ImageDraw.Draw(image)
-    _draw(draw, photo, "title", rng.choice(TITLES), (50, 120), rng.randrange(66, 90), "white")
+    _print(draw, photo, "title", rng.choice(TITLES), (50, 120), rng.randrange(66, 90), "white")
     if rng.random() < 0.7:
-        _draw(
-            draw,
-            photo,
-            "small",
-            rng.choice(SMALL),
-            (50, 420),
-            rng.randrange(16, 22),
-            (230, 230, 230),
-        )
+        small = rng.choice(SMALL)
+        _print(draw, photo, "small", small, (50, 420), rng.randrange(16, 22), (230, 230, 230))
     return image
 
 
@@ -292,36 +313,34 @@ def screenshot(rng: random.Random, photo: Photo) -> Image.Image:
     image = Image.new("RGB", (562, 1000), (237, 237, 237))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 562, 98), fill=(247, 247, 247))
-    _draw(draw, photo, "title", rng.choice(TITLES), (30, 38), 33, "black", index=1)
+    _print(draw, photo, "title", rng.choice(TITLES), (30, 38), 33, "black", MONOSPACED)
     y = 142
     for text in rng.sample(BODY, rng.randrange(3, 6)):
-        width = int(draw.textlength(text, font=font(24, 1))) + 30
+        width = int(text_width(draw, text, 24, MONOSPACED)) + 30
         left = 30 if rng.random() < 0.5 else 532 - width
         draw.rounded_rectangle(
             (left, y - 10, left + width, y + 42),
             9,
             fill=(255, 255, 255) if left == 30 else (149, 236, 105),
         )
-        _draw(draw, photo, "body", text, (left + 15, y), 24, "black", index=1)
+        _print(draw, photo, "body", text, (left + 15, y), 24, "black", MONOSPACED)
         y += 82
         if rng.random() < 0.5:
-            _draw(draw, photo, "small", rng.choice(SMALL), (195, y - 15), 13, (150, 150, 150))
+            _print(draw, photo, "small", rng.choice(SMALL), (195, y - 15), 13, (150, 150, 150))
             y += 30
     return image
 
 
 def notice(rng: random.Random, photo: Photo) -> Image.Image:
-    image = Image.new("RGB", (820, 1050), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    y = 60
-    y += _draw(draw, photo, "title", rng.choice(TITLES), (90, y), rng.randrange(48, 63), "black")
-    y += 15
-    for text in rng.sample(BODY, rng.randrange(5, 9)):
-        y += _draw(draw, photo, "body", text, (75, y), rng.randrange(22, 27), (20, 20, 20))
-    y += 30
-    for text in rng.sample(SMALL, rng.randrange(2, 5)):
-        y += _draw(draw, photo, "small", text, (75, y), rng.randrange(13, 16), (90, 90, 90))
-    return image
+    return _document(
+        rng,
+        photo,
+        Image.new("RGB", (820, 1050), (255, 255, 255)),
+        60,
+        ("title", 90, None, (48, 63), "black", 15),
+        ("body", 75, (5, 9), (22, 27), (20, 20, 20), 30),
+        ("small", 75, (2, 5), (13, 16), (90, 90, 90), 0),
+    )
 
 
 # --- degradation: a third clean, a third mild, a third hard --------------------------------
@@ -344,3 +363,78 @@ def degrade(image: Image.Image, rng: random.Random) -> Image.Image:
         image.save(buffer, "JPEG", quality=rng.randrange(20, 40))
         image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     return image
+
+
+# --- photographed: the hard corpus ---------------------------------------------------------
+
+
+def photograph(page: Image.Image, rng: random.Random) -> Image.Image:
+    """The page as a phone photographs it from a little further away: lying on a table,
+    turned, seen at an angle, lit unevenly, with low contrast, a little out of focus, noisy
+    and JPEG-compressed."""
+    table = tuple(rng.randrange(60, 130) for _ in range(3))
+    scale = rng.uniform(0.75, 1.0)
+    page = page.resize((round(page.width * scale), round(page.height * scale)), Image.LANCZOS)
+    margin = int(0.1 * max(page.size))
+    scene = Image.new("RGB", (page.width + 2 * margin, page.height + 2 * margin), table)
+    scene.paste(page, (margin, margin))
+    scene = scene.rotate(rng.uniform(-10, 10), resample=Image.BICUBIC, fillcolor=table)
+    scene = _tilt(scene, rng, table)
+    pixels = np.asarray(scene).astype(np.float32)
+    pixels *= _uneven_light(scene.size, rng)[..., None]
+    low, high = rng.uniform(30, 70), rng.uniform(165, 215)  # low contrast: a grey range
+    pixels = low + pixels * (high - low) / 255
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.8)))
+    pixels = np.asarray(image).astype(np.float32)
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(4, 10), pixels.shape)
+    image = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=rng.randrange(30, 60))
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _tilt(image: Image.Image, rng: random.Random, fill) -> Image.Image:
+    """A perspective view: one edge of the picture further from the camera (shorter), and
+    every corner a little off."""
+    width, height = image.size
+    corners = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float64)
+    seen = corners.copy()
+    far_edge = rng.randrange(4)  # top, right, bottom, left: the edge tilted away
+    shrink = rng.uniform(0.05, 0.16)
+    along = np.array([(1, 0), (0, 1), (-1, 0), (0, -1)][far_edge], dtype=np.float64)
+    size = width if far_edge % 2 == 0 else height
+    seen[far_edge] += along * shrink * size
+    seen[(far_edge + 1) % 4] -= along * shrink * size
+    for corner in seen:
+        corner += (rng.uniform(-0.03, 0.03) * width, rng.uniform(-0.03, 0.03) * height)
+    return image.transform(
+        image.size,
+        Image.PERSPECTIVE,
+        _perspective_coefficients(seen, corners),
+        resample=Image.BICUBIC,
+        fillcolor=fill,
+    )
+
+
+def _perspective_coefficients(seen: np.ndarray, original: np.ndarray) -> list[float]:
+    """The 8 coefficients of Image.PERSPECTIVE that take each point of `seen` (the output)
+    back to the point of `original` it shows."""
+    rows, values = [], []
+    for (x, y), (u, v) in zip(seen, original, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values += [u, v]
+    return list(np.linalg.solve(np.array(rows), np.array(values)))
+
+
+def _uneven_light(size: tuple[int, int], rng: random.Random) -> np.ndarray:
+    """Brightness over the picture: falling off from a lamp on one side (down to a half or
+    less) and darker again in the corners."""
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    along = (x / width - 0.5) * np.cos(angle) + (y / height - 0.5) * np.sin(angle)
+    light = 1 - rng.uniform(0.35, 0.6) * (along + 0.5)
+    corner = ((x / width - 0.5) ** 2 + (y / height - 0.5) ** 2) / 0.5
+    return light * (1 - rng.uniform(0.1, 0.3) * corner)

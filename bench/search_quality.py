@@ -1,19 +1,22 @@
 """OCR search quality: photo_ai's `ocr:` search beside Immich's OCR search and plain
-to_tsvector('simple'), on a labelled corpus read by the real OCR.
+to_tsvector('simple'), on two labelled corpora read by the real OCR, side by side.
 
-    .venv/bin/python bench/search_quality.py            # 200 photos
-    .venv/bin/python bench/search_quality.py --quick    # 60 photos
+    .venv/bin/python bench/search_quality.py            # 200 photos in each corpus
+    .venv/bin/python bench/search_quality.py --quick    # 60
+    .venv/bin/python bench/search_quality.py --corpus hard   # one corpus only
 
-The corpus (bench/quality_corpus.py) is rendered receipts, signs, chat screenshots and
-notices in Chinese and English, a third of them clean, a third mildly and a third badly
-degraded (noise, blur, rotation, low JPEG quality). Relevance is known by construction:
-a photo is relevant when its printed text contains the query, graded 3 when it is printed
-as the title, 2 as body text, 1 in small print.
+The corpora (bench/quality_corpus.py) are rendered receipts, signs, chat screenshots and
+notices in Chinese and English, the same printed photos twice: `clean`, a third of them
+untouched, a third mildly and a third badly degraded (noise, blur, a slight rotation, low
+JPEG quality), and `hard`, every one photographed: on a table, turned and in perspective,
+in uneven light, with low contrast, blur, sensor noise and JPEG artefacts. Relevance is
+known by construction: a photo is relevant when its printed text contains the query,
+graded 3 when it is printed as the title, 2 as body text, 1 in small print.
 
 The photos are read by the sidecar's RapidOCR through the database pipeline (CALL
 photo_ai.run_worker); the OCR output is cached under .cache/search_quality/, keyed by the
-corpus version, seed and size, so a re-run measures the current SQL in seconds. Every
-method then searches the same OCR text:
+corpus, its version, the seed and the size, so a re-run measures the current SQL in
+seconds. Every method then searches the same OCR text:
 
 - photo_ai: hybrid_search('ocr:' || query): character pairs + words, lines weighted by
   their height and recognition score, ranked by ts_rank.
@@ -43,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -52,15 +56,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.quality_corpus import (  # noqa: E402
-    CORPUS_VERSION,
+    CORPORA,
     QUERIES,
     contains,
     grade,
     make_corpus,
     write_images,
 )
-from inference_sidecar.testing.process import start_sidecar  # noqa: E402
-from tests.conftest import dsn  # noqa: E402
+from photo_ai_cli.local import dsn, start_sidecar  # noqa: E402
 
 DATABASE = "photo_ai_bench_search_quality"
 CACHE = ROOT / ".cache" / "search_quality"
@@ -96,12 +99,14 @@ METHODS = {
 # --- OCR through the pipeline, cached ------------------------------------------------------
 
 
-def cache_path(seed: int, count: int) -> Path:
-    return CACHE / f"ocr-v{CORPUS_VERSION}-seed{seed}-n{count}.json"
+def cache_path(corpus: str, seed: int, count: int) -> Path:
+    # the clean corpus keeps the name it had when it was the only one
+    name = "" if corpus == "clean" else f"{corpus}-"
+    return CACHE / f"ocr-{name}v{CORPORA[corpus]}-seed{seed}-n{count}.json"
 
 
 def fresh_database() -> psycopg.Connection:
-    with psycopg.connect(dsn(), autocommit=True) as admin:
+    with psycopg.connect(dsn("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{DATABASE}"')
     conn = psycopg.connect(dsn(DATABASE), autocommit=True)
@@ -128,26 +133,28 @@ def add_assets(conn: psycopg.Connection, photos, folder: Path) -> dict[str, str]
     return {Path(path).name: str(asset) for asset, path in rows}
 
 
-def ocr_through_pipeline(conn: psycopg.Connection, seed: int, count: int) -> dict[str, dict]:
+def ocr_through_pipeline(
+    conn: psycopg.Connection, corpus: str, seed: int, count: int
+) -> dict[str, dict]:
     """Renders the photos, has the worker OCR them through a sidecar, returns the results
     by file name."""
     library = Path(tempfile.mkdtemp(prefix="photo_ai_quality_"))
     library.chmod(0o755)  # the sidecar reads by path; so would the postgres user
     try:
-        print(f"rendering {count} photos ...", flush=True)
-        photos = make_corpus(seed, count, render=True)
+        print(f"rendering {count} photos of the {corpus} corpus ...", flush=True)
+        photos = make_corpus(seed, count, render=True, corpus=corpus)
         write_images(photos, library)
         sidecar = start_sidecar(
             library / "sidecar.log",
             model_dir=str(library / "no_models"),
             library_roots=str(library),
-            api_key="quality",
+            api_key="quality-0123456789abcdef",
             log_level="warning",
         )
         try:
             conn.execute(
-                "SELECT photo_ai.configure(sidecar_url => %s, api_key => 'quality', "
-                "tasks => '{ocr}')",
+                "SELECT photo_ai.configure(sidecar_url => %s, "
+                "api_key => 'quality-0123456789abcdef', tasks => '{ocr}')",
                 [sidecar.url],
             )
             ids = add_assets(conn, photos, library)
@@ -246,30 +253,83 @@ def measure(conn, photos, ids, ocr_lines) -> tuple[dict, dict]:
     return totals, by_kind
 
 
-def print_report(args, photos, totals, by_kind, seconds: float) -> None:
-    ceiling = totals.pop("ceiling")
+def ocr_results(corpus: str, seed: int, count: int) -> dict[str, dict]:
+    """The corpus's OCR results, from the cache or read now (and cached)."""
+    cached = cache_path(corpus, seed, count)
+    if cached.exists():
+        print(f"OCR results of the {corpus} corpus from {cached.relative_to(ROOT)}")
+        return json.loads(cached.read_text())
+    with fresh_database() as conn:
+        results = ocr_through_pipeline(conn, corpus, seed, count)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(results, ensure_ascii=False))
+    return results
+
+
+@dataclass
+class Figures:
+    """What one corpus measured."""
+
+    ceiling: dict  # found, relevant
+    totals: dict  # method -> hits, returned, relevant, ndcg, queries
+    by_kind: dict  # kind -> method -> [hits, relevant]
+
+    def recall(self, method: str) -> float:
+        return self.totals[method]["hits"] / self.totals[method]["relevant"]
+
+    def precision(self, method: str) -> float:
+        t = self.totals[method]
+        return t["hits"] / t["returned"] if t["returned"] else float("nan")
+
+    def ndcg(self, method: str) -> float:
+        return self.totals[method]["ndcg"] / self.totals[method]["queries"]
+
+
+def measure_corpus(corpus: str, seed: int, count: int) -> Figures:
+    results = ocr_results(corpus, seed, count)
+    conn = fresh_database()  # a cached run and a fresh one measure alike
+    try:
+        photos = make_corpus(seed, count, render=False, corpus=corpus)
+        ids = load_ocr(conn, photos, results)
+        build_baselines(conn)
+        ocr_lines = {ids[n]: [line["text"] for line in r["lines"]] for n, r in results.items()}
+        totals, by_kind = measure(conn, photos, ids, ocr_lines)
+    finally:
+        conn.close()
+    return Figures(totals.pop("ceiling"), totals, by_kind)
+
+
+def print_report(args, count: int, figures: dict[str, Figures], seconds: float) -> None:
     print(
-        f"\nsearch quality: {len(photos)} photos (seed {args.seed}), {len(QUERIES)} queries, "
-        f"{int(ceiling['relevant'])} relevant (query, photo) pairs; "
-        f"OCR ceiling {ceiling['found'] / ceiling['relevant']:.3f}  [{seconds:.0f} s]\n"
+        f"\nsearch quality: {count} photos in each corpus (seed {args.seed}), {len(QUERIES)} "
+        f"queries  [{seconds:.0f} s]"
     )
-    print(f"{'method':34} {'recall':>7} {'precision':>10} {'nDCG@10':>8}")
-    for method, t in totals.items():
-        precision = t["hits"] / t["returned"] if t["returned"] else float("nan")
+    for corpus, f in figures.items():
         print(
-            f"{method:34} {t['hits'] / t['relevant']:7.3f} {precision:10.3f} "
-            f"{t['ndcg'] / t['queries']:8.3f}"
+            f"  {corpus:6} {int(f.ceiling['relevant'])} relevant (query, photo) pairs, "
+            f"OCR ceiling {f.ceiling['found'] / f.ceiling['relevant']:.3f}"
         )
+    header = "".join(f"  {c + ': recall':>14} {'precision':>9} {'nDCG@10':>7}" for c in figures)
+    print(f"\n{'method':30}{header}")
+    for method in METHODS:
+        cells = "".join(
+            f"  {f.recall(method):14.3f} {f.precision(method):9.3f} {f.ndcg(method):7.3f}"
+            for f in figures.values()
+        )
+        print(f"{method:30}{cells}")
     columns = ["OCR ceiling", *METHODS]
-    print(f"\nrecall by kind of query    {'  '.join(f'{c[:14]:>14}' for c in columns)}")
-    for kind, methods in by_kind.items():
-        cells = []
-        for column in columns:
-            hits, relevant = methods[column]
-            cells.append(f"{hits / relevant:14.3f}" if relevant else f"{'-':>14}")
-        print(f"{kind:26} {'  '.join(cells)}")
-    returned = {m: t["returned"] - t["hits"] for m, t in totals.items()}
-    print("\nfalse positives in all: " + ", ".join(f"{m} {int(n)}" for m, n in returned.items()))
+    for corpus, f in figures.items():
+        print(f"\n{corpus + ': recall by kind':26} {'  '.join(f'{c[:14]:>14}' for c in columns)}")
+        for kind, methods in f.by_kind.items():
+            cells = []
+            for column in columns:
+                hits, relevant = methods[column]
+                cells.append(f"{hits / relevant:14.3f}" if relevant else f"{'-':>14}")
+            print(f"{kind:26} {'  '.join(cells)}")
+    print("\nfalse positives in all:")
+    for corpus, f in figures.items():
+        wrong = {m: int(t["returned"] - t["hits"]) for m, t in f.totals.items()}
+        print(f"  {corpus:6} " + ", ".join(f"{m} {n}" for m, n in wrong.items()))
 
 
 def main() -> None:
@@ -277,27 +337,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="60 photos instead of 200")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--count", type=int, help="number of photos (overrides --quick)")
+    parser.add_argument(
+        "--corpus", choices=[*CORPORA, "both"], default="both", help="default: both, side by side"
+    )
     args = parser.parse_args()
     count = args.count or (60 if args.quick else 200)
+    corpora = list(CORPORA) if args.corpus == "both" else [args.corpus]
     started = time.monotonic()
-
-    cached = cache_path(args.seed, count)
-    if cached.exists():
-        results = json.loads(cached.read_text())
-        print(f"OCR results from {cached.relative_to(ROOT)}")
-    else:
-        with fresh_database() as conn:
-            results = ocr_through_pipeline(conn, args.seed, count)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(results, ensure_ascii=False))
-    conn = fresh_database()  # a cached run and a fresh one measure alike
-    photos = make_corpus(args.seed, count, render=False)
-    ids = load_ocr(conn, photos, results)
-    build_baselines(conn)
-    ocr_lines = {ids[name]: [line["text"] for line in r["lines"]] for name, r in results.items()}
-    totals, by_kind = measure(conn, photos, ids, ocr_lines)
-    print_report(args, photos, totals, by_kind, time.monotonic() - started)
-    conn.close()
+    figures = {corpus: measure_corpus(corpus, args.seed, count) for corpus in corpora}
+    print_report(args, count, figures, time.monotonic() - started)
 
 
 if __name__ == "__main__":

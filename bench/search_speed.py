@@ -19,7 +19,7 @@ The data (seeded, so every run sees the same library):
   queries (similar_assets) are photos of the library itself.
 - OCR-like texts on a third of the photos (receipts, signs, screenshots: Chinese words of
   Zipf-like frequency, English words, prices, dates), written through the pipeline's own
-  photo_ai.write_result, so their search vectors are what the worker would store.
+  photo_ai.store_result, so their search vectors are what the worker would store.
 
 It prints, per HNSW build (m, ef_construction) and per ef_search:
 - hybrid_search p50/p95 (no prefix: both arms and the fusion; `clip:`: the vector arm only)
@@ -51,6 +51,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from photo_ai_cli.local import dsn, extension_script  # noqa: E402
 
 DIM = 512
 DATA_VERSION = 4  # bump when the generator changes: the data is loaded again
@@ -81,11 +84,6 @@ class Scale:
 
 FULL = Scale("full", 100_000, 300, 200, 100, "photo_ai_bench_speed")
 QUICK = Scale("quick", 20_000, 120, 100, 50, "photo_ai_bench_speed_quick")
-
-
-def dsn(dbname: str) -> str:
-    port = os.environ.get("PHOTO_AI_PGPORT", "55432")
-    return f"host=127.0.0.1 port={port} user=postgres dbname={dbname}"
 
 
 def say(message: str) -> None:
@@ -257,14 +255,8 @@ create table if not exists bench_query (id int primary key, kind text not null,
 
 
 def extension_digest() -> str:
-    """The install script CREATE EXTENSION photo_ai would run now."""
-    sharedir = subprocess.run(
-        ["/usr/lib/postgresql/15/bin/pg_config", "--sharedir"], capture_output=True, text=True
-    ).stdout.strip()
-    control = Path(sharedir, "extension", "photo_ai.control").read_text()
-    version = control.split("default_version", 1)[1].split("'")[1]
-    script = Path(sharedir, "extension", f"photo_ai--{version}.sql")
-    return hashlib.sha256(script.read_bytes()).hexdigest()
+    """The digest of the install script CREATE EXTENSION photo_ai would run now."""
+    return hashlib.sha256(extension_script().read_bytes()).hexdigest()
 
 
 def meta(conn, key: str, default=None):
@@ -399,7 +391,7 @@ def fill_photo_ai(conn, scale: Scale) -> None:
         )
     say(
         f"  assets and embeddings in {time.monotonic() - started:.0f}s; OCR texts through "
-        "photo_ai.write_result on 2 connections ..."
+        "photo_ai.store_result on 2 connections ..."
     )
     t = time.monotonic()
     errors: list[BaseException] = []
@@ -408,7 +400,7 @@ def fill_photo_ai(conn, scale: Scale) -> None:
         try:
             with psycopg.connect(dsn(scale.database), autocommit=True) as c:
                 c.execute(
-                    "SELECT count(photo_ai.write_result('ocr', asset_id, result)) FROM bench_ocr "
+                    "SELECT count(photo_ai.store_result('ocr', asset_id, result)) FROM bench_ocr "
                     "WHERE (hashtext(asset_id::text) & 1) = %s",
                     [half],
                 )
@@ -492,38 +484,34 @@ def exact_neighbours(conn) -> None:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
-
-
 @dataclass
 class Row:
+    """One configuration's figures: latencies (ms) and recalls@10 by kind of query."""
+
     m: int
     ef_construction: int
     ef_search: int
     build_s: float = 0.0
     index_mb: float = 0.0
-    hybrid_p50: float = 0.0
-    hybrid_p95: float = 0.0
-    clip_p50: float = 0.0
-    clip_p95: float = 0.0
-    ann_p50: float = 0.0
-    recall_ann: float = 0.0
-    ocr_p50: float = 0.0
-    ocr_p95: float = 0.0
-    slowest: list = field(default_factory=list)
-    recall_text: float = 0.0
-    recall_image: float = 0.0
-    similar_p50: float = 0.0
     faiss_build_s: float = 0.0
-    faiss_recall_text: float = 0.0
-    faiss_recall_image: float = 0.0
-    faiss_p50: float = 0.0
-    extra: dict = field(default_factory=dict)
+    # hybrid, ocr, clip, ann, similar, faiss
+    ms: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # clip (text queries), ann, similar (photo queries), faiss_text, faiss_image
+    recalls: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    slowest: list = field(default_factory=list)
+
+    def latency(self, kind: str, q: float = 50) -> float:
+        """The q-th percentile of a kind's latencies (0 where it was not measured)."""
+        values = self.ms.get(kind)
+        return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+    def recall(self, kind: str) -> float:
+        values = self.recalls.get(kind)
+        return float(np.mean(values)) if values else 0.0
 
     @property
     def meets_goals(self) -> bool:
-        return self.hybrid_p50 <= GOAL_P50_MS and self.recall_text >= GOAL_RECALL
+        return self.latency("hybrid") <= GOAL_P50_MS and self.recall("clip") >= GOAL_RECALL
 
 
 def hnsw_index(conn) -> tuple[str, int, int] | None:
@@ -585,33 +573,20 @@ def measure_database(conn, row: Row, queries: list, warmup: int = 20) -> None:
     for _, _, text, _, embedding, _ in texts[:warmup]:
         timed(conn, hybrid, [text])
         timed(conn, ann, [embedding])
-    ocr = "SELECT asset_id FROM hybrid_search(%s, max_results => 50)"
-    hybrid_ms, clip_ms, ann_ms, ocr_ms, similar_ms = [], [], [], [], []
-    rec_text, rec_ann, rec_image = [], [], []
     for _, _, text, _, embedding, exact in texts:
         ms, _rows = timed(conn, hybrid, [text])
-        hybrid_ms.append(ms)
+        row.ms["hybrid"].append(ms)
         row.slowest.append((ms, text))
-        ocr_ms.append(timed(conn, ocr, ["ocr:" + text])[0])
-        ms, rows = timed(conn, clip, ["clip:" + text])
-        clip_ms.append(ms)
-        rec_text.append(recall([r[0] for r in rows], exact))
-        ms, rows = timed(conn, ann, [embedding])
-        ann_ms.append(ms)
-        rec_ann.append(recall([r[0] for r in rows], exact))
+        row.ms["ocr"].append(timed(conn, hybrid, ["ocr:" + text])[0])
+        for kind, sql, argument in (("clip", clip, "clip:" + text), ("ann", ann, embedding)):
+            ms, rows = timed(conn, sql, [argument])
+            row.ms[kind].append(ms)
+            row.recalls[kind].append(recall([r[0] for r in rows], exact))
     row.slowest = sorted(row.slowest, reverse=True)[:5]
     for _, _, _, asset_id, _, exact in images:
         ms, rows = timed(conn, similar, [asset_id])
-        similar_ms.append(ms)
-        rec_image.append(recall([r[0] for r in rows], exact))
-    row.hybrid_p50, row.hybrid_p95 = percentile(hybrid_ms, 50), percentile(hybrid_ms, 95)
-    row.clip_p50, row.clip_p95 = percentile(clip_ms, 50), percentile(clip_ms, 95)
-    row.ann_p50 = percentile(ann_ms, 50)
-    row.recall_ann = float(np.mean(rec_ann))
-    row.ocr_p50, row.ocr_p95 = percentile(ocr_ms, 50), percentile(ocr_ms, 95)
-    row.similar_p50 = percentile(similar_ms, 50)
-    row.recall_text = float(np.mean(rec_text))
-    row.recall_image = float(np.mean(rec_image))
+        row.ms["similar"].append(ms)
+        row.recalls["similar"].append(recall([r[0] for r in rows], exact))
 
 
 class FaissSide:
@@ -623,7 +598,6 @@ class FaissSide:
         self.faiss = faiss
         self.ids, self.vectors = read_embeddings(conn)
         self.index = None
-        self.built: tuple[int, int] | None = None
 
     def build(self, m: int, ef_construction: int) -> float:
         faiss = self.faiss
@@ -632,14 +606,12 @@ class FaissSide:
         self.index.hnsw.efConstruction = ef_construction
         started = time.monotonic()
         self.index.add(self.vectors)
-        self.built = (m, ef_construction)
         return time.monotonic() - started
 
     def measure(self, row: Row, queries: list) -> None:
         faiss = self.faiss
         faiss.omp_set_num_threads(1)  # one query at a time on one core, as a backend runs
         self.index.hnsw.efSearch = row.ef_search
-        ms, rec_text, rec_image = [], [], []
         for _, kind, _, asset_id, embedding, exact in queries:
             vector = np.asarray([_parse_vector(embedding)], dtype=np.float32)
             k = 11 if kind == "image" else 10
@@ -649,13 +621,10 @@ class FaissSide:
             ids = [self.ids[i] for i in found[0] if i >= 0]
             if kind == "image":
                 ids = [i for i in ids if i != asset_id]
-                rec_image.append(recall(ids, exact))
+                row.recalls["faiss_image"].append(recall(ids, exact))
             else:
-                ms.append(elapsed)
-                rec_text.append(recall(ids, exact))
-        row.faiss_p50 = percentile(ms, 50)
-        row.faiss_recall_text = float(np.mean(rec_text))
-        row.faiss_recall_image = float(np.mean(rec_image))
+                row.ms["faiss"].append(elapsed)
+                row.recalls["faiss_text"].append(recall(ids, exact))
 
 
 def read_embeddings(conn) -> tuple[list[uuid.UUID], np.ndarray]:
@@ -726,16 +695,17 @@ def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
     say(head)
     say("-" * len(head))
     for r in rows:
-        faiss_p50 = max(r.faiss_p50, 1e-6)
+        ms, rec = r.latency, r.recall
+        faiss_p50 = max(ms("faiss"), 1e-6)
         say(
             f"{r.m:>3} {r.ef_construction:>4} {r.ef_search:>4} | {r.build_s:>5.0f}s "
-            f"{r.index_mb:>4.0f} | {r.hybrid_p50:>6.2f} {r.hybrid_p95:>6.2f} | "
-            f"{r.ocr_p50:>6.2f} {r.ocr_p95:>6.2f} | "
-            f"{r.clip_p50:>6.2f} {r.clip_p95:>6.2f} {r.recall_text:>6.3f} | {r.ann_p50:>5.2f} "
-            f"{r.recall_ann:>6.3f} | {r.similar_p50:>6.2f} {r.recall_image:>6.3f} | "
-            f"{r.faiss_build_s:>4.0f}s {r.faiss_recall_text:>6.3f} {r.faiss_recall_image:>5.3f} "
-            f"{r.faiss_p50:>6.3f} | {r.ann_p50 / faiss_p50:>5.1f} "
-            f"{r.hybrid_p50 / faiss_p50:>5.0f} | {'MET' if r.meets_goals else '-'}"
+            f"{r.index_mb:>4.0f} | {ms('hybrid'):>6.2f} {ms('hybrid', 95):>6.2f} | "
+            f"{ms('ocr'):>6.2f} {ms('ocr', 95):>6.2f} | "
+            f"{ms('clip'):>6.2f} {ms('clip', 95):>6.2f} {rec('clip'):>6.3f} | {ms('ann'):>5.2f} "
+            f"{rec('ann'):>6.3f} | {ms('similar'):>6.2f} {rec('similar'):>6.3f} | "
+            f"{r.faiss_build_s:>4.0f}s {rec('faiss_text'):>6.3f} {rec('faiss_image'):>5.3f} "
+            f"{ms('faiss'):>6.3f} | {ms('ann') / faiss_p50:>5.1f} "
+            f"{ms('hybrid') / faiss_p50:>5.0f} | {'MET' if r.meets_goals else '-'}"
         )
     say("")
     say(
@@ -748,7 +718,9 @@ def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
     )
     good = [r for r in rows if r.meets_goals]
     if good:
-        best = min(good, key=lambda r: (r.build_s + 1e-3 * r.hybrid_p50, r.hybrid_p50))
+        best = min(
+            good, key=lambda r: (r.build_s + 1e-3 * r.latency("hybrid"), r.latency("hybrid"))
+        )
         say(
             f"meets both goals (p50 <= {GOAL_P50_MS:.0f} ms, recall@10 >= {GOAL_RECALL}): "
             + ", ".join(f"m={r.m}/efc={r.ef_construction}/ef={r.ef_search}" for r in good)
@@ -802,8 +774,8 @@ def main() -> int:
                     faiss_side.measure(row, queries)
                 rows.append(row)
                 say(
-                    f"  m={m} efc={efc} ef={ef}: hybrid p50 {row.hybrid_p50:.1f} ms, "
-                    f"clip: recall {row.recall_text:.3f} (faiss {row.faiss_recall_text:.3f})"
+                    f"  m={m} efc={efc} ef={ef}: hybrid p50 {row.latency('hybrid'):.1f} ms, "
+                    f"clip: recall {row.recall('clip'):.3f} (faiss {row.recall('faiss_text'):.3f})"
                 )
         conn.execute("DELETE FROM photo_ai.setting_override WHERE name = 'hnsw_ef_search'")
         print_table(rows, meta(conn, "exact_scan_ms", 0.0), scale)

@@ -32,16 +32,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from photo_ai_cli.pictures import FontMissing, text_page  # noqa: E402
+
 # The sidecar's modules are imported where they are used: the GPU part runs on machines
 # that have torch but not the sidecar's serving packages.
 
-TASKS = ("ocr", "clip", "faces")
+BENCH_KEY = "bench-key-0123456789abcdef"
 MAX_PIXELS = 120_000_000
-CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 PHRASES = (
     "增值税专用发票",
     "合计 ¥128.50",
@@ -65,22 +67,11 @@ class Setup:
 # --- pictures -----------------------------------------------------------------------------
 
 
-def text_photo(index: int, size=(1280, 960), font_file: str = CJK_FONT) -> Image.Image:
+def text_photo(index: int) -> Image.Image:
     """A photo-sized picture with a few lines of Chinese and English text on a light ground."""
-    image = Image.new("RGB", size, (235 - index % 5 * 8, 232, 225))
-    draw = ImageDraw.Draw(image)
-    font = _font(font_file, 44)
-    for line in range(4):
-        phrase = PHRASES[(index + line) % len(PHRASES)]
-        draw.text((60 + index % 3 * 40, 80 + line * 200), phrase, font=font, fill=(20, 20, 20))
-    return image
-
-
-def _font(font_file: str, size: int) -> ImageFont.FreeTypeFont:
-    # Without the CJK font (a GPU box, say) the Chinese phrases render as boxes: still text.
-    if Path(font_file).is_file():
-        return ImageFont.truetype(font_file, size)
-    return ImageFont.load_default(size)
+    phrases = [PHRASES[(index + line) % len(PHRASES)] for line in range(4)]
+    ground, margin = (235 - index % 5 * 8, 232, 225), 60 + index % 3 * 40
+    return text_page(phrases, (1280, 960), 44, ground, (20, 20, 20), (margin, 80), 200 / 44)
 
 
 def face_photo(index: int, size=(1280, 960)) -> Image.Image:
@@ -96,14 +87,12 @@ def face_photo(index: int, size=(1280, 960)) -> Image.Image:
     return image
 
 
-def write_pictures(
-    library: Path, count: int, tiny_faces: bool, font_file: str
-) -> dict[str, list[Path]]:
+def write_pictures(library: Path, count: int, tiny_faces: bool) -> dict[str, list[Path]]:
     library.mkdir(parents=True, exist_ok=True)
     texts, faces = [], []
     for i in range(count):
         texts.append(library / f"text_{i:03}.jpg")
-        text_photo(i, font_file=font_file).save(texts[-1], quality=90)
+        text_photo(i).save(texts[-1], quality=90)
         if tiny_faces:
             faces.append(library / f"faces_{i:03}.jpg")
             face_photo(i).save(faces[-1], quality=90)
@@ -166,11 +155,10 @@ def load_in_process(task: str, setup: Setup, device: str, clip_name: str, pack: 
 
 
 def start_sidecar(setup: Setup, device: str, key: str, log: Path):
-    from inference_sidecar.testing.process import SidecarDidNotStart
-    from inference_sidecar.testing.process import start_sidecar as spawn_sidecar
+    from photo_ai_cli import local
 
     try:
-        return spawn_sidecar(
+        return local.start_sidecar(
             log,
             cwd=ROOT,
             api_key=key,
@@ -179,7 +167,7 @@ def start_sidecar(setup: Setup, device: str, key: str, log: Path):
             device=device,
             log_level="warning",
         )
-    except SidecarDidNotStart as failure:
+    except local.SidecarDidNotStart as failure:
         sys.exit(str(failure))
 
 
@@ -230,7 +218,10 @@ def gpu_clip_fp16(clip_name: str, model_dir: Path, batches: tuple[int, ...], rou
     model, source = _full_size_clip(clip_module, clip_name, model_dir)
     print(f"\nCLIP {clip_name} image tower, fp16 on {torch.cuda.get_device_name()} ({source})")
     print(f"{'batch':>6} {'model only img/s':>18} {'with preprocessing img/s':>26}")
-    pictures = [text_photo(i) for i in range(max(batches))]
+    try:
+        pictures = [text_photo(i) for i in range(max(batches))]
+    except FontMissing:  # a GPU box may lack the font; what is drawn does not change the speed
+        pictures = [Image.new("RGB", (1280, 960), "white")] * max(batches)
     for batch in batches:
         pixels = torch.from_numpy(clip_pixels(pictures[:batch], model.resolution))
         pixels = pixels.to("cuda", torch.float16)
@@ -287,14 +278,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer images, a short run")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "models")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--tasks", help="comma-separated (default: every task of the sidecar)")
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--images", type=int, help="images per measurement")
     parser.add_argument("--clip-model", default="ViT-B-16")
     parser.add_argument("--face-model", default="buffalo_l")
     parser.add_argument("--gpu-clip-only", action="store_true", help="only the CUDA CLIP part")
-    parser.add_argument("--font", default=CJK_FONT, help="a CJK font for the text pictures")
     return parser.parse_args()
+
+
+def sidecar_tasks() -> list[str]:
+    """Every task the sidecar runs, as its task specs name them."""
+    from inference_sidecar.tasks import TASKS
+
+    return [spec.name for spec in TASKS]
 
 
 def describe(setup: Setup, device: str, count: int, rounds: int, args) -> None:
@@ -323,14 +320,14 @@ def main() -> None:
         return
     count = args.images or (8 if args.quick else 24)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    tasks = [t for t in args.tasks.split(",") if t]
+    tasks = [t for t in args.tasks.split(",") if t] if args.tasks else sidecar_tasks()
     with tempfile.TemporaryDirectory(prefix="photo_ai_bench_") as scratch_dir:
         scratch = Path(scratch_dir)
         model_dir, tiny = prepare_models(args.model_dir, scratch, args.clip_model, args.face_model)
-        images = write_pictures(scratch / "library", count, tiny["faces"], args.font)
+        images = write_pictures(scratch / "library", count, tiny["faces"])
         setup = Setup(model_dir, scratch / "library", tiny, images)
         describe(setup, args.device, count, rounds, args)
-        sidecar = start_sidecar(setup, args.device, "bench-key", scratch / "sidecar.log")
+        sidecar = start_sidecar(setup, args.device, BENCH_KEY, scratch / "sidecar.log")
         try:
             print_table(setup, args, tasks, concurrencies, rounds, sidecar.url)
         finally:
@@ -355,7 +352,7 @@ def print_table(setup: Setup, args, tasks, concurrencies, rounds: int, url: str)
         for _ in range(rounds):
             best_local = max(best_local, in_process_rate(run, files, MAX_PIXELS))
             for c in concurrencies:
-                best_http[c] = max(best_http[c], http_rate(url, "bench-key", task, files, c))
+                best_http[c] = max(best_http[c], http_rate(url, BENCH_KEY, task, files, c))
         row = f"{task:<6} {best_local:>11.2f}"
         for c in concurrencies:
             row += f" {best_http[c]:>10.2f} {best_local / best_http[c]:>6.2f}"

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from inference_sidecar.api_v1 import InferenceDep
-from inference_sidecar.auth import require_key_unless_immich_open
 from inference_sidecar.immich_models import check_clip_dim
 from inference_sidecar.inference import Inference
 from inference_sidecar.vectors import float_list, json_array_string
@@ -89,29 +88,29 @@ def ping() -> str:
     return "pong"
 
 
-@router.post(
-    "/predict",
-    response_model=PredictResponse,
-    dependencies=[Depends(require_key_unless_immich_open)],
-)
+@router.post("/predict", response_model=PredictResponse)
 async def predict(
     inference: InferenceDep,
     entries: Annotated[str, Form()],
     image: Annotated[UploadFile | None, File()] = None,
     text: Annotated[str | None, Form()] = None,
 ):
+    """The key is asked for unless PHOTO_AI_IMMICH_WITHOUT_KEY (see auth.py)."""
     plan = parse_entries(entries)
     if image is not None:
-        inference.check_upload_size(image.size)
-        payload: Image.Image | str = await inference.decode(await image.read())
+        async with inference.decoded(await inference.read_upload(image)) as picture:
+            response = await _answer(plan, picture, inference)
     elif text is not None:
-        payload = text
+        response = await _answer(plan, text, inference)
     else:
         raise HTTPException(400, "Either image or text must be provided")
-    _check_inputs(plan, payload)
-    response = await _run(plan, payload, inference)
     body = response.model_dump(by_alias=True, exclude_none=True)
     return JSONResponse(body)
+
+
+async def _answer(plan: Plan, payload: Image.Image | str, inference: Inference):
+    _check_inputs(plan, payload)
+    return await _run(plan, payload, inference)
 
 
 def parse_entries(raw: str) -> Plan:

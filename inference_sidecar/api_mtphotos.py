@@ -9,16 +9,13 @@ matching 4xx status and the same body shape, {"result": [], "msg": "..."}.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, UploadFile
-from PIL import Image
+from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 
 from inference_sidecar.api_v1 import InferenceDep
-from inference_sidecar.auth import require_key
-from inference_sidecar.inference import Inference
 
 TAG = "mt-photos"
-router = APIRouter(tags=[TAG], dependencies=[Depends(require_key)])
+router = APIRouter(tags=[TAG])  # every route needs the key (auth.py)
 
 
 class CheckResponse(BaseModel):
@@ -91,15 +88,10 @@ async def restart() -> PassResponse:
     return PassResponse(result="pass")
 
 
-async def _decode(inference: Inference, file: UploadFile) -> Image.Image:
-    inference.check_upload_size(file.size)
-    return await inference.decode(await file.read())
-
-
 @router.post("/ocr", response_model=OcrResponse)
 async def ocr(inference: InferenceDep, file: Annotated[UploadFile, File()]) -> OcrResponse:
-    image = await _decode(inference, file)
-    result = await inference.ocr(image)
+    async with inference.decoded(await inference.read_upload(file)) as image:
+        result = await inference.ocr(image)
     lines = [line for line in result.lines if line.score >= inference.settings.ocr_min_score]
     return OcrResponse(
         result=OcrTexts(
@@ -125,8 +117,8 @@ def _ocr_box(box) -> OcrBox:
 
 @router.post("/clip/img", response_model=ClipResponse)
 async def clip_image(inference: InferenceDep, file: Annotated[UploadFile, File()]):
-    image = await _decode(inference, file)
-    result = await inference.clip_image(image)
+    async with inference.decoded(await inference.read_upload(file)) as image:
+        result = await inference.clip_image(image)
     return ClipResponse(result=[f"{v:.16f}" for v in result.vectors[0].tolist()])
 
 
@@ -138,8 +130,8 @@ async def clip_text(inference: InferenceDep, body: ClipTextRequest) -> ClipRespo
 
 @router.post("/represent", response_model=RepresentResponse)
 async def represent(inference: InferenceDep, file: Annotated[UploadFile, File()]):
-    image = await _decode(inference, file)
-    result = await inference.faces(image)
+    async with inference.decoded(await inference.read_upload(file)) as image:
+        result = await inference.faces(image)
     return RepresentResponse(
         detector_backend="insightface",
         recognition_model=result.model,

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -15,49 +16,64 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inference_sidecar import api_immich, api_mtphotos, api_v1, metrics
+from inference_sidecar.auth import RequireKey
 from inference_sidecar.errors import SidecarError
 from inference_sidecar.inference import Inference
+from inference_sidecar.limits import BodyLimit
 from inference_sidecar.registry import ModelRegistry
 from inference_sidecar.settings import Settings
+from inference_sidecar.tasks import TASKS, TaskSpec
 
 log = logging.getLogger(__name__)
 
-# Room for multipart boundaries and form fields around an image of the largest allowed size.
-FORM_OVERHEAD_BYTES = 1024 * 1024
 
+def create_app(settings: Settings, tasks: Sequence[TaskSpec] = TASKS) -> FastAPI:
+    """The sidecar for these settings, running these tasks (inference_sidecar.tasks)."""
 
-def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        registry = ModelRegistry(settings)
+        registry = ModelRegistry(settings, tasks)
         app.state.settings = settings
         app.state.registry = registry
-        app.state.inference = Inference(settings, registry)
+        app.state.inference = Inference(settings, registry, tasks)
         yield
         await app.state.inference.close()
 
-    app = FastAPI(title="photo_ai inference sidecar", version="1", lifespan=lifespan)
-    app.include_router(api_v1.router)
-    app.include_router(api_immich.router)
-    app.include_router(api_mtphotos.router)
+    docs = settings.docs_on
+    app = FastAPI(
+        title="photo_ai inference sidecar",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    routers = [api_v1.analyze_router(tasks), api_v1.router, api_immich.router, api_mtphotos.router]
+    for router in routers:
+        app.include_router(router)
+    # Which API a path belongs to (by its router's tag): middlewares answer before routing.
+    app.state.api_by_path = {
+        route.path: route.tags[0] for router in routers for route in router.routes
+    }
     app.add_exception_handler(SidecarError, _sidecar_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(UploadLimit, max_bytes=settings.max_file_bytes + FORM_OVERHEAD_BYTES)
+    # Outermost last: metrics see every answer; the key is checked before the body is read.
+    app.add_middleware(BodyLimit, max_file_bytes=settings.max_file_bytes, render=error_response)
+    app.add_middleware(RequireKey, settings=settings, render=error_response)
     app.add_middleware(RequestMetrics)
     return app
 
 
-def _api_of(request: Request) -> str:
-    route = request.scope.get("route")
-    tags = getattr(route, "tags", None) or [api_v1.TAG]
-    return tags[0]
+def _api_of(scope: Scope) -> str:
+    return scope["app"].state.api_by_path.get(scope["path"], api_v1.TAG)
 
 
-async def _sidecar_error(request: Request, error: SidecarError) -> JSONResponse:
+def error_response(scope: Scope, error: SidecarError) -> JSONResponse:
+    """The error in the shape of the API the request is for."""
     metrics.ERRORS.labels(kind=error.kind).inc()
-    api = _api_of(request)
+    api = _api_of(scope)
     if api == api_immich.TAG:
         return JSONResponse({"detail": error.detail}, status_code=error.status)
     if api == api_mtphotos.TAG:
@@ -68,9 +84,13 @@ async def _sidecar_error(request: Request, error: SidecarError) -> JSONResponse:
     return _our_error(error.status, error.kind, error.detail)
 
 
+async def _sidecar_error(request: Request, error: SidecarError) -> JSONResponse:
+    return error_response(request.scope, error)
+
+
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     metrics.ERRORS.labels(kind="bad_request").inc()
-    if _api_of(request) == api_v1.TAG:
+    if _api_of(request.scope) == api_v1.TAG:
         parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
         return _our_error(422, "bad_request", "; ".join(parts))
     return await request_validation_exception_handler(request, error)
@@ -79,7 +99,7 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     if error.status_code >= 400:
         metrics.ERRORS.labels(kind=f"http_{error.status_code}").inc()
-    if _api_of(request) == api_v1.TAG and request.scope.get("route") is not None:
+    if _api_of(request.scope) == api_v1.TAG and request.scope.get("route") is not None:
         return _our_error(error.status_code, "bad_request", str(error.detail))
     return await http_exception_handler(request, error)
 
@@ -94,26 +114,9 @@ def _our_error(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": {"kind": kind, "detail": detail}}, status_code=status)
 
 
-class UploadLimit:
-    """Refuses a body whose declared length is over the limit before reading any of it;
-    otherwise a huge upload would be spooled to disk in full before its size is checked."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"0")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                metrics.ERRORS.labels(kind="file_too_large").inc()
-                detail = (
-                    f"request body has {int(declared)} bytes; images are limited to "
-                    f"{self.max_bytes - FORM_OVERHEAD_BYTES} (PHOTO_AI_MAX_FILE_BYTES)"
-                )
-                await _our_error(413, "file_too_large", detail)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _known_path(scope: Scope) -> str:
+    """The path of a request answered before routing, if it is a route's (never a raw path)."""
+    return scope["path"] if scope["path"] in scope["app"].state.api_by_path else "unmatched"
 
 
 class RequestMetrics:
@@ -138,6 +141,6 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_recording_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route"), "path", None) or _known_path(scope)
             metrics.REQUESTS.labels(route=route, status=str(status)).inc()
             metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)

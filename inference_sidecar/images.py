@@ -1,7 +1,9 @@
-"""Decode an uploaded or stored image once, into the 8-bit RGB picture every model reads.
+"""Decode an uploaded or stored image once, into the 8-bit picture every model reads.
 
 The pixel count is checked from the header, before any pixel data is decoded, so a
-decompression bomb costs a few bytes of parsing and not gigabytes of memory.
+decompression bomb costs a few bytes of parsing and not gigabytes of memory. A greyscale
+or one-bit picture stays one byte a pixel (mode L) instead of becoming RGB, which PIL
+stores in four: each model converts its own small working copy.
 """
 
 import io
@@ -20,6 +22,9 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 _WIDE_INTEGER_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+_GREY_MODES = {"1", "L", "F", *_WIDE_INTEGER_MODES}
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+_ROWS_PER_STEP = 256  # 16-bit and float pictures are scaled this many rows at a time
 
 
 def configure_pixel_limit(max_pixels: int) -> None:
@@ -28,13 +33,24 @@ def configure_pixel_limit(max_pixels: int) -> None:
 
 
 def decode_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Return the first frame as an upright 8-bit RGB image, or raise BadImage/TooManyPixels."""
+    """The first frame as an upright 8-bit RGB or greyscale (L) image; BadImage or
+    TooManyPixels if it cannot be."""
+    return load_image(open_image(data, max_pixels), max_pixels)
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """The image with only its header read: its size is known, no pixel is decoded yet."""
     if not data:
         raise BadImage("empty file")
     image = _open_header(data, max_pixels)
     _check_pixel_count(image, max_pixels)
+    return image
+
+
+def load_image(image: Image.Image, max_pixels: int) -> Image.Image:
+    """Decode an opened image's pixels: upright, 8-bit RGB or L."""
     _load_pixels(image, max_pixels)
-    return to_rgb(_upright(image))
+    return to_8bit(_upright(image))
 
 
 def _too_many(max_pixels: int, size: str) -> TooManyPixels:
@@ -74,19 +90,24 @@ def _load_pixels(image: Image.Image, max_pixels: int) -> None:
 
 def _upright(image: Image.Image) -> Image.Image:
     try:
-        return ImageOps.exif_transpose(image) or image
+        # In place: without an orientation to apply, exif_transpose would return a copy.
+        ImageOps.exif_transpose(image, in_place=True)
+        return image
     except (OSError, SyntaxError, ValueError, KeyError, TypeError):
         # Broken EXIF must not cost the picture: keep it as stored.
         return image
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB; transparency is flattened onto white so dark text on clear stays readable."""
-    if image.mode == "RGB":
+def to_8bit(image: Image.Image) -> Image.Image:
+    """8-bit RGB, or L for greyscale; transparency is flattened onto white so dark text on
+    clear stays readable."""
+    if image.mode in ("RGB", "L"):
         return image
     if image.mode in _WIDE_INTEGER_MODES or image.mode == "F":
-        return _scale_to_8bit(image).convert("RGB")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or _has_transparency(image):
+        return _scale_to_8bit(image)
+    if image.mode in _GREY_MODES:
+        return image.convert("L")
+    if image.mode in _ALPHA_MODES or _has_transparency(image):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
@@ -98,11 +119,16 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 def _scale_to_8bit(image: Image.Image) -> Image.Image:
-    """16-bit and float greyscale: PIL's own convert would clip everything above 255 to white."""
-    pixels = np.asarray(image).astype(np.float64)
+    """16-bit and float greyscale: PIL's own convert would clip everything above 255 to white.
+    Scaled a band of rows at a time, so a large picture never exists in 64-bit floats."""
+    pixels = np.asarray(image)
+    brightest = float(pixels.max(initial=0))
     if image.mode == "F":
-        top = 1.0 if pixels.max(initial=0.0) <= 1.0 else 255.0
+        top = 1.0 if brightest <= 1.0 else 255.0
     else:
-        top = 65535.0 if pixels.max(initial=0.0) > 255 else 255.0
-    scaled = np.clip(pixels * (255.0 / top), 0, 255).astype(np.uint8)
+        top = 65535.0 if brightest > 255 else 255.0
+    scaled = np.empty(pixels.shape, dtype=np.uint8)
+    for row in range(0, pixels.shape[0], _ROWS_PER_STEP):
+        band = pixels[row : row + _ROWS_PER_STEP].astype(np.float64)
+        scaled[row : row + _ROWS_PER_STEP] = np.clip(band * (255.0 / top), 0, 255)
     return Image.fromarray(scaled)

@@ -1,61 +1,51 @@
-"""What every API shares: read and decode an image off the event loop, and hand images and
-texts to the models through their batchers. The API modules only translate shapes."""
+"""What every API shares: read and decode an image off the event loop, with its pixels
+counted against the budget until its answer, and hand images and texts to the models
+through the batchers the task specs declare. The API modules only translate shapes."""
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
 
-import numpy as np
 from PIL import Image
+from starlette.datastructures import UploadFile
 
 from inference_sidecar import metrics
 from inference_sidecar.batching import Batcher
-from inference_sidecar.images import configure_pixel_limit, decode_image
-from inference_sidecar.models.ocr import OcrLine
+from inference_sidecar.images import configure_pixel_limit, load_image, open_image
+from inference_sidecar.limits import PixelBudget
 from inference_sidecar.paths import file_too_large, read_library_file
 from inference_sidecar.registry import ModelRegistry
 from inference_sidecar.settings import Settings
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class OcrResult:
-    model: str
-    lines: list[OcrLine]
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    model: str
-    dim: int
-    vectors: np.ndarray  # (n, dim) float32, unit length
-
-
-@dataclass(frozen=True)
-class FacesResult:
-    model: str
-    faces: list  # inference_sidecar.models.faces.Face
+from inference_sidecar.tasks import Batch, TaskSpec
+from inference_sidecar.tasks.clip import ClipResult, stacked
+from inference_sidecar.tasks.faces import FacesResult
+from inference_sidecar.tasks.ocr import OcrResult
 
 
 class Inference:
-    def __init__(self, settings: Settings, registry: ModelRegistry):
+    def __init__(self, settings: Settings, registry: ModelRegistry, tasks: Sequence[TaskSpec]):
         self.settings = settings
         self.registry = registry
         configure_pixel_limit(settings.max_image_pixels)
+        self._pixels = PixelBudget(settings.max_pixels_in_flight)
         self._io = ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="decode")
-        size, wait_s = settings.batch_max_size, settings.batch_max_wait_ms / 1000
+        self._batches = {batch.name: (spec.name, batch) for spec in tasks for batch in spec.batches}
         self._batchers = {
-            # OCR gains nothing from waiting (its batch is mostly per-image work), so it
-            # only coalesces what queued up while the previous batch ran.
-            "ocr": Batcher("ocr", self._ocr_batch, size, 0.0),
-            "clip_image": Batcher("clip_image", self._clip_image_batch, size, wait_s),
-            "clip_text": Batcher("clip_text", self._clip_text_batch, size, wait_s),
-            "faces": Batcher("faces", self._faces_batch, size, wait_s),
+            name: self._batcher(task, batch) for name, (task, batch) in self._batches.items()
         }
+
+    def _batcher(self, task: str, batch: Batch) -> Batcher:
+        wait_s = self.settings.batch_max_wait_ms / 1000 if batch.waits else 0.0
+        run = partial(self._run_batch, task, batch)
+        return Batcher(batch.name, run, self.settings.batch_max_size, wait_s)
+
+    def _run_batch(self, task: str, batch: Batch, items: list[Any]) -> Sequence[Any]:
+        # In the batcher's own thread: the model loads there on first use.
+        return batch.run(self.registry.get(task), items)
 
     async def close(self) -> None:
         for batcher in self._batchers.values():
@@ -68,16 +58,27 @@ class Inference:
         roots, limit = self.settings.library_root_paths, self.settings.max_file_bytes
         return await self._in_thread(read_library_file, path, roots, limit)
 
-    def check_upload_size(self, size: int | None) -> None:
+    async def read_upload(self, upload: UploadFile) -> bytes:
+        self._check_size(upload.size)
+        return await upload.read()
+
+    def _check_size(self, size: int | None) -> None:
         if size is not None and size > self.settings.max_file_bytes:
             raise file_too_large(size, self.settings.max_file_bytes)
 
-    async def decode(self, data: bytes) -> Image.Image:
-        self.check_upload_size(len(data))
-        started = time.perf_counter()
-        image = await self._in_thread(decode_image, data, self.settings.max_image_pixels)
-        metrics.DECODE_SECONDS.observe(time.perf_counter() - started)
-        return image
+    @asynccontextmanager
+    async def decoded(self, data: bytes) -> AsyncIterator[Image.Image]:
+        """The picture in `data`, decoded once its pixels fit in PHOTO_AI_MAX_PIXELS_IN_FLIGHT
+        and counted there until the block ends: hold it only while answering."""
+        self._check_size(len(data))
+        max_pixels = self.settings.max_image_pixels
+        opened = await self._in_thread(open_image, data, max_pixels)
+        async with self._pixels.hold(opened.width * opened.height):
+            started = time.perf_counter()
+            image = await self._in_thread(load_image, opened, max_pixels)
+            del opened  # a one-bit or CMYK original is not kept beside its converted copy
+            metrics.DECODE_SECONDS.observe(time.perf_counter() - started)
+            yield image
 
     async def shrink(self, image: Image.Image, max_side: int) -> Image.Image:
         """A copy whose longer side is at most max_side (Immich's OCR maxResolution)."""
@@ -87,68 +88,40 @@ class Inference:
 
     # --- models ---------------------------------------------------------------------
 
+    async def submit(self, batch: str, item: Any) -> Any:
+        """One item through the named batch (prepared in a decode thread first if the batch
+        says so); its result, or its model's error."""
+        task, spec = self._batches[batch]
+        started = time.perf_counter()
+        try:
+            if spec.prepare is not None:
+                item = await self._in_thread(spec.prepare, self.registry.loaded(task), item)
+            return await self._batchers[batch].submit(item)
+        finally:
+            metrics.TASK_SECONDS.labels(task=batch).observe(time.perf_counter() - started)
+
+    async def submit_many(self, batch: str, items: list[Any]) -> list[Any]:
+        return list(await asyncio.gather(*(self.submit(batch, item) for item in items)))
+
+    # The three models as Immich's and mt-photos-ai's APIs (and the task runners) call them.
+
     async def ocr(self, image: Image.Image) -> OcrResult:
-        return await self._timed("ocr", self._batchers["ocr"].submit(image))
+        return await self.submit("ocr", image)
 
     async def clip_image(self, image: Image.Image) -> ClipResult:
-        async def squashed_then_embedded() -> ClipResult:
-            ready = await self._clip_sized(image)
-            return await self._batchers["clip_image"].submit(ready)
-
-        return await self._timed("clip", squashed_then_embedded())
-
-    async def _clip_sized(self, image: Image.Image) -> Image.Image:
-        """Chinese-CLIP squashes every image to resolution x resolution (bicubic). Doing it
-        here, in the decode threads, leaves the model's one batch thread just the network:
-        on a GPU that resize, not the network, is what limits throughput. The model's own
-        resize of an image already that size is a copy, so the pixels are the same."""
-        size = getattr(self.registry.loaded("clip"), "resolution", None)
-        if not size or image.size == (size, size):
-            return image
-        return await self._in_thread(image.resize, (size, size), Image.Resampling.BICUBIC)
+        return await self.submit("clip_image", image)
 
     async def clip_texts(self, texts: list[str]) -> ClipResult:
-        parts = await self._timed("clip_text", self._batchers["clip_text"].submit_many(texts))
-        vectors = np.stack([part.vectors[0] for part in parts])
-        return ClipResult(parts[0].model, parts[0].dim, vectors)
+        return stacked(await self.submit_many("clip_text", texts))
 
     async def faces(self, image: Image.Image, min_score: float | None = None) -> FacesResult:
         score = self.settings.face_min_score if min_score is None else min_score
-        return await self._timed("faces", self._batchers["faces"].submit((image, score)))
-
-    # Batch functions run in each batcher's own thread; the model loads there on first use.
-
-    def _ocr_batch(self, images: list[Image.Image]) -> list[OcrResult]:
-        model = self.registry.get("ocr")
-        return [OcrResult(model.name, lines) for lines in model.read_batch(images)]
-
-    def _clip_image_batch(self, images: list[Image.Image]) -> list[ClipResult]:
-        model = self.registry.get("clip")
-        vectors = model.encode_images(images)
-        return [ClipResult(model.name, model.dim, row[None, :]) for row in vectors]
-
-    def _clip_text_batch(self, texts: list[str]) -> list[ClipResult]:
-        model = self.registry.get("clip")
-        vectors = model.encode_texts(texts)
-        return [ClipResult(model.name, model.dim, row[None, :]) for row in vectors]
-
-    def _faces_batch(self, items: list[tuple[Image.Image, float]]) -> list[FacesResult]:
-        model = self.registry.get("faces")
-        name = getattr(model, "name", self.settings.face_model)
-        return [FacesResult(name, model.detect(image, min_score=score)) for image, score in items]
+        return await self.submit("faces", (image, score))
 
     # --- helpers --------------------------------------------------------------------
 
     async def _in_thread(self, func, *args) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, func, *args)
-
-    @staticmethod
-    async def _timed(task: str, work: Awaitable[T]) -> T:
-        started = time.perf_counter()
-        try:
-            return await work
-        finally:
-            metrics.TASK_SECONDS.labels(task=task).observe(time.perf_counter() - started)
 
 
 def _shrunk(image: Image.Image, max_side: int) -> Image.Image:

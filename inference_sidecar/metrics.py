@@ -4,6 +4,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     ProcessCollector,
     generate_latest,
@@ -54,6 +55,16 @@ ERRORS = Counter(
     "photo_ai_sidecar_errors",
     "Errors answered, by kind (bad_image, model_missing, ...).",
     ["kind"],
+    registry=REGISTRY,
+)
+PIXELS_IN_FLIGHT = Gauge(
+    "photo_ai_sidecar_pixels_in_flight",
+    "Decoded pixels held by requests now (bounded by PHOTO_AI_MAX_PIXELS_IN_FLIGHT).",
+    registry=REGISTRY,
+)
+PIXELS_WAITING = Gauge(
+    "photo_ai_sidecar_requests_waiting_for_pixels",
+    "Requests waiting for room under PHOTO_AI_MAX_PIXELS_IN_FLIGHT before decoding.",
     registry=REGISTRY,
 )
 

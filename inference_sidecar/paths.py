@@ -5,6 +5,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from inference_sidecar.errors import FileTooLarge, ForbiddenPath, ImageNotFound
+from photo_ai_plpython.file_names import os_path
 
 
 def resolve_in_roots(raw_path: str, roots: list[Path]) -> Path:
@@ -23,7 +24,7 @@ def resolve_in_roots(raw_path: str, roots: list[Path]) -> Path:
         raise ForbiddenPath(f"path must be absolute: {raw_path}")
     if ".." in path.parts:
         raise ForbiddenPath(f"path must not contain '..': {raw_path}")
-    real = Path(os.path.realpath(raw_path))
+    real = Path(os.path.realpath(os_path(raw_path)))  # a name that is not UTF-8: file_names
     if not any(real.is_relative_to(root) for root in roots):
         raise ForbiddenPath(f"path is outside PHOTO_AI_LIBRARY_ROOTS: {raw_path}")
     return real
@@ -32,9 +33,12 @@ def resolve_in_roots(raw_path: str, roots: list[Path]) -> Path:
 def read_library_file(raw_path: str, roots: list[Path], max_bytes: int) -> bytes:
     real = resolve_in_roots(raw_path, roots)
     try:
-        # The resolved path is opened without following a link a second time, so a
-        # link swapped in after the check cannot lead outside the roots.
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW)
+        # Only a regular file is opened: opening a FIFO blocks until a writer comes, and a
+        # device may act on being opened. O_NONBLOCK covers a FIFO swapped in after the
+        # check (it changes nothing for a regular file), and the resolved path is opened
+        # without following a link again, so a link swapped in cannot lead out of the roots.
+        _check_regular(os.lstat(real).st_mode, raw_path)
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError as e:
         raise ImageNotFound(f"no such file: {raw_path}") from e
     except OSError as e:
@@ -45,10 +49,14 @@ def read_library_file(raw_path: str, roots: list[Path], max_bytes: int) -> bytes
         os.close(fd)
 
 
+def _check_regular(mode: int, raw_path: str) -> None:
+    if not stat.S_ISREG(mode):
+        raise ImageNotFound(f"not a regular file: {raw_path}")
+
+
 def _read_regular_file(fd: int, raw_path: str, max_bytes: int) -> bytes:
     info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        raise ImageNotFound(f"not a regular file: {raw_path}")
+    _check_regular(info.st_mode, raw_path)
     if info.st_size > max_bytes:
         raise file_too_large(info.st_size, max_bytes)
     chunks, total = [], 0

@@ -1,5 +1,8 @@
 """Which models this sidecar has, loading each on first use and saying why one is absent.
 
+Each task spec (inference_sidecar.tasks) makes its ModelSlot: how its model is located
+(cheaply, at any time) and loaded (once, under a lock, in the thread that first needs it).
+
 A missing model is a state of the installation: the task answers 503 with a message naming
 the file and the variable that sets it, the other tasks keep working, and the files are
 looked for again on the next request, so adding a model needs no restart.
@@ -7,21 +10,24 @@ looked for again on the next request, so adding a model needs no restart.
 
 import importlib.metadata
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import onnxruntime
 
 from inference_sidecar.errors import ModelMissing, ModelUnavailable, SidecarError
 from inference_sidecar.settings import Settings
 
+if TYPE_CHECKING:
+    from inference_sidecar.tasks.spec import TaskSpec
+
 log = logging.getLogger(__name__)
 
-TASKS = ("ocr", "clip", "faces")
 # A model whose files are present but fail to load is retried after this long, not on
 # every request: loading a large broken checkpoint again and again would stall the queue.
 RETRY_FAILED_LOAD_S = 30.0
@@ -87,32 +93,47 @@ class ModelSlot:
         except Exception as e:  # a bad setting, e.g. an unknown model name
             return Location("", ModelUnavailable(f"{self.task} model cannot be located: {e}"))
 
-    def status(self) -> dict:
+    def status(self, with_paths: bool) -> dict:
+        """/health's entry; without paths, file names stand for the absolute paths."""
         location = self.locate()
         model = self._model
         entry: dict[str, Any] = {
             "available": location.problem is None,
             "loaded": model is not None,
             "device": getattr(model, "device", self.device),
-            "path": location.path,
         }
+        if with_paths:
+            entry["path"] = location.path
         if model is not None:
             entry["name"] = getattr(model, "name", None)
         if location.problem:
             entry["missing"] = location.problem.detail
         elif self._failure:
             entry["error"] = self._failure[1].detail
+        for key in ("missing", "error"):
+            if key in entry and not with_paths:
+                entry[key] = without_paths(entry[key], location.path)
         return entry
 
 
+# An absolute path (not the // of a URL), up to a space, quote, bracket, comma or colon.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"(),:/]+/)*([^\s'\"(),:/]*)")
+
+
+def without_paths(text: str, known: str = "") -> str:
+    """The text with each absolute path cut to its last part (`known` first, as it may hold
+    spaces): a file name says what is missing without telling a stranger how the host's
+    disks are laid out."""
+    if known:
+        text = text.replace(known, Path(known).name)
+    return _ABSOLUTE_PATH.sub(lambda match: match.group(1) or "/", text)
+
+
 class ModelRegistry:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.slots = {
-            "ocr": _ocr_slot(settings),
-            "clip": _clip_slot(settings),
-            "faces": _faces_slot(settings),
-        }
+    """One slot per task, each made by the task's spec (inference_sidecar.tasks)."""
+
+    def __init__(self, settings: Settings, specs: "Sequence[TaskSpec]"):
+        self.slots = {spec.name: spec.slot(settings) for spec in specs}
 
     def get(self, task: str) -> Any:
         return self.slots[task].get()
@@ -121,8 +142,8 @@ class ModelRegistry:
         """The task's model if it is loaded already; never loads it."""
         return self.slots[task].loaded
 
-    def status(self) -> dict[str, dict]:
-        return {task: slot.status() for task, slot in self.slots.items()}
+    def status(self, with_paths: bool) -> dict[str, dict]:
+        return {task: slot.status(with_paths) for task, slot in self.slots.items()}
 
 
 def onnx_device(setting: str) -> str:
@@ -140,59 +161,6 @@ def torch_device(setting: str) -> str:
     except ImportError:
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _ocr_slot(settings: Settings) -> ModelSlot:
-    from inference_sidecar.models.ocr import OcrModel
-
-    device = onnx_device(settings.device)
-
-    def locate() -> Location:
-        import rapidocr
-
-        return Location(str(Path(rapidocr.__file__).parent / "models"))
-
-    return ModelSlot("ocr", device, locate, lambda: OcrModel.load(device=device))
-
-
-def _clip_slot(settings: Settings) -> ModelSlot:
-    model_dir, name = settings.model_dir, settings.clip_model
-    device = torch_device(settings.device)
-
-    def locate() -> Location:
-        from inference_sidecar.models.clip import clip_checkpoint_path
-
-        path = Path(clip_checkpoint_path(model_dir, name))
-        if path.is_file():
-            return Location(str(path))
-        return Location(str(path), ModelMissing("clip", str(path), "PHOTO_AI_MODEL_DIR"))
-
-    def load() -> Any:
-        from inference_sidecar.models.clip import ClipModel
-
-        return ClipModel.load(model_dir, name=name, device=device)
-
-    return ModelSlot("clip", device, locate, load)
-
-
-def _faces_slot(settings: Settings) -> ModelSlot:
-    model_dir, pack = settings.model_dir, settings.face_model
-    device = onnx_device(settings.device)
-
-    def locate() -> Location:
-        from inference_sidecar.models.faces import face_pack_dir
-
-        path = Path(face_pack_dir(model_dir, pack))
-        if path.is_dir() and any(path.glob("*.onnx")):
-            return Location(str(path))
-        return Location(str(path), ModelMissing("faces", str(path), "PHOTO_AI_MODEL_DIR"))
-
-    def load() -> Any:
-        from inference_sidecar.models.faces import FaceModel
-
-        return FaceModel.load(model_dir, pack=pack, device=device)
-
-    return ModelSlot("faces", device, locate, load)
 
 
 def package_versions() -> dict[str, str | None]:

@@ -1,88 +1,30 @@
-"""Request and response shapes of our own API (v1), as ARCHITECTURE.md documents them."""
+"""Request and response shapes of our own API (v1), as ARCHITECTURE.md documents them.
 
-from typing import Literal
+The shapes of /v1/analyze are built from the task specs (inference_sidecar.tasks): the task
+names, `options` and `results` hold one entry per task.
+"""
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-Task = Literal["ocr", "clip", "faces"]
-ALL_TASKS: tuple[Task, ...] = ("ocr", "clip", "faces")
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+if TYPE_CHECKING:
+    from inference_sidecar.tasks.spec import TaskSpec
+
 Point = tuple[float, float]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A request part: an unknown field is an error, not ignored."""
+
     model_config = ConfigDict(extra="forbid")
-
-
-class OcrOptions(_Strict):
-    min_score: float | None = Field(None, ge=0, le=1)
-
-
-class FacesOptions(_Strict):
-    min_score: float | None = Field(None, ge=0, le=1)
-
-
-class ClipOptions(_Strict):
-    pass
-
-
-class AnalyzeOptions(_Strict):
-    ocr: OcrOptions = OcrOptions()
-    clip: ClipOptions = ClipOptions()
-    faces: FacesOptions = FacesOptions()
-
-
-class AnalyzeTasks(_Strict):
-    """What to do with the image; a multipart request sends these as form fields."""
-
-    tasks: list[Task] = Field(default=list(ALL_TASKS), min_length=1)
-    options: AnalyzeOptions = AnalyzeOptions()
-
-
-class AnalyzeRequest(AnalyzeTasks):
-    path: str = Field(min_length=1, description="absolute path under PHOTO_AI_LIBRARY_ROOTS")
 
 
 class ImageSize(BaseModel):
     width: int
     height: int
-
-
-class OcrLineOut(BaseModel):
-    text: str
-    score: float
-    box_score: float
-    box: list[Point]
-    box_normalized: list[Point]
-
-
-class OcrOut(BaseModel):
-    model: str
-    text: str
-    lines: list[OcrLineOut]
-
-
-class ClipOut(BaseModel):
-    model: str
-    dim: int
-    embedding: list[float]
-
-
-class FaceOut(BaseModel):
-    box: tuple[float, float, float, float]
-    score: float
-    landmarks: list[Point]
-    embedding: list[float]
-
-
-class FacesOut(BaseModel):
-    model: str
-    faces: list[FaceOut]
-
-
-class TaskResults(BaseModel):
-    ocr: OcrOut | None = None
-    clip: ClipOut | None = None
-    faces: FacesOut | None = None
 
 
 class TaskError(BaseModel):
@@ -91,13 +33,7 @@ class TaskError(BaseModel):
     detail: str
 
 
-class AnalyzeResponse(BaseModel):
-    image: ImageSize
-    results: TaskResults
-    errors: dict[str, TaskError]
-
-
-class ClipTextRequest(_Strict):
+class ClipTextRequest(StrictModel):
     texts: list[str] = Field(min_length=1, max_length=1024)
 
 
@@ -111,7 +47,7 @@ class ModelStatus(BaseModel):
     available: bool
     loaded: bool
     device: str
-    path: str
+    path: str | None = None  # only for a request with the key (or when no key is set)
     name: str | None = None
     missing: str | None = None
     error: str | None = None
@@ -133,23 +69,68 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-# /v1/analyze reads its body itself (JSON or multipart), so its two forms are declared here
-# for the OpenAPI page.
-ANALYZE_REQUEST_BODY = {
-    "requestBody": {
-        "content": {
-            "application/json": {"schema": AnalyzeRequest.model_json_schema()},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "image": {"type": "string", "format": "binary"},
-                        "tasks": {"type": "string", "example": "ocr,clip,faces"},
-                        "options": {"type": "string", "description": "the options, as JSON text"},
-                    },
-                    "required": ["image"],
-                }
-            },
+@dataclass(frozen=True)
+class AnalyzeSchemas:
+    """The shapes of /v1/analyze for one list of tasks."""
+
+    names: tuple[str, ...]
+    tasks: type[BaseModel]  # {tasks, options}: what a multipart request sends as form fields
+    request: type[BaseModel]  # the JSON request: the same and a path
+    response: type[BaseModel]
+    request_body: dict[str, Any]  # for the OpenAPI page: /v1/analyze reads its body itself
+
+
+def analyze_schemas(specs: "Sequence[TaskSpec]") -> AnalyzeSchemas:
+    names = tuple(spec.name for spec in specs)
+    task_name = Literal[names]  # type: ignore[valid-type]
+    options = create_model(
+        "AnalyzeOptions",
+        __base__=StrictModel,
+        **{spec.name: (spec.options, spec.options()) for spec in specs},
+    )
+    tasks = create_model(
+        "AnalyzeTasks",
+        __base__=StrictModel,
+        __doc__="What to do with the image; a multipart request sends these as form fields.",
+        tasks=(list[task_name], Field(default=list(names), min_length=1)),
+        options=(options, options()),
+    )
+    request = create_model(
+        "AnalyzeRequest",
+        __base__=tasks,
+        path=(str, Field(min_length=1, description="absolute path under PHOTO_AI_LIBRARY_ROOTS")),
+    )
+    results = create_model(
+        "TaskResults", **{spec.name: (spec.result | None, None) for spec in specs}
+    )
+    response = create_model(
+        "AnalyzeResponse",
+        image=(ImageSize, ...),
+        results=(results, ...),
+        errors=(dict[str, TaskError], ...),
+    )
+    return AnalyzeSchemas(names, tasks, request, response, _request_body(request, names))
+
+
+def _request_body(request: type[BaseModel], names: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": request.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "image": {"type": "string", "format": "binary"},
+                            "tasks": {"type": "string", "example": ",".join(names)},
+                            "options": {
+                                "type": "string",
+                                "description": "the options, as JSON text",
+                            },
+                        },
+                        "required": ["image"],
+                    }
+                },
+            }
         }
     }
-}

@@ -7,8 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from photo_ai_cli import config, db, demo, importer, progress, sample_photos, search
+from photo_ai_cli import config, db, demo, follow, importer, progress, sample_photos, search
 from photo_ai_cli.sidecar import SidecarError, SidecarManager, SidecarSettings
+from photo_ai_plpython.file_names import storable_path
+from photo_ai_web import serve as web_serve
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -25,9 +27,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     folder = Path(args.folder).expanduser().resolve()
-    with db.connect() as conn:
+    with db.connect_to_library() as conn:
         report = importer.import_folder(conn, folder)
-    print(f"{folder}: {report.summary()}")
+    print(f"{storable_path(folder)}: {report.summary()}")  # printable, as it is stored
     manager = SidecarManager()
     roots = manager.remember_root(folder)
     running = manager.running()
@@ -40,9 +42,21 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _work(args: argparse.Namespace) -> int:
+    if args.stop:
+        stopped = follow.background_service().stop()
+        print("worker service stopped" if stopped else "worker service was not running")
+        return 0
+    if args.follow:
+        db.connect_to_library().close()  # a clear message when photo_ai is not there
+        if args.background:
+            pid, started = follow.start_in_background(args.workers)
+            print(f"worker service {'started' if started else 'already running'}, pid {pid}")
+            return 0
+        options = follow.FollowOptions(args.workers, args.batch_size, args.poll_seconds)
+        return follow.follow(options)
     manager = SidecarManager()
     running = manager.running()
-    with db.connect() as conn:
+    with db.connect_to_library() as conn:
         enabled = [r[0] for r in conn.execute("SELECT unnest(photo_ai.enabled_tasks())::text")]
     if running is not None:
         available = demo.model_states(manager.health(running))
@@ -58,14 +72,14 @@ def _work(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    with db.connect() as conn:
+    with db.connect_to_library() as conn:
         result = search.search(conn, args.query, args.results)
     print(search.format_result(result))
     return 1 if result.error else 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    with db.connect() as conn:
+    with db.connect_to_library() as conn:
         rows = conn.execute(
             "SELECT task::text, state::text, jobs, model_available, model_detail "
             "FROM photo_ai.status"
@@ -139,9 +153,25 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("folder")
     i.set_defaults(func=_import)
 
-    w = sub.add_parser("work", help="run the worker until the queue is idle")
+    w = sub.add_parser("work", help="run the worker until the queue is idle, or --follow it")
     w.add_argument("--workers", type=int, default=2)
     w.add_argument("--max-seconds", type=int, default=3600)
+    w.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep running: work as soon as photos are queued (LISTEN), until SIGTERM",
+    )
+    w.add_argument("--batch-size", type=int, default=8, help="with --follow: jobs per claim")
+    w.add_argument(
+        "--background", action="store_true", help="with --follow: as a background service"
+    )
+    w.add_argument("--stop", action="store_true", help="stop the background worker service")
+    w.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=30.0,
+        help="with --follow: look at the queue at least this often (default 30)",
+    )
     w.set_defaults(func=_work)
 
     s = sub.add_parser("search", help="hybrid_search, printed")
@@ -160,6 +190,10 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("samples", help="draw the sample photos")
     sp.add_argument("folder", nargs="?")
     sp.set_defaults(func=_samples)
+
+    sv = sub.add_parser("serve", help="the search page (http://127.0.0.1:8080)")
+    web_serve.add_arguments(sv)
+    sv.set_defaults(func=web_serve.run)
     return p
 
 

@@ -4,12 +4,11 @@ current in the demo's database."""
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 
 import psycopg
 
-from photo_ai_cli import config
+from photo_ai_cli import config, local
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -17,7 +16,7 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def connect(dsn: str | None = None, autocommit: bool = True) -> psycopg.Connection:
-    dsn = dsn or config.dsn()
+    dsn = dsn or local.dsn()
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as e:
@@ -27,25 +26,23 @@ def connect(dsn: str | None = None, autocommit: bool = True) -> psycopg.Connecti
         ) from e
 
 
-def _extension_script() -> Path | None:
-    """The install script CREATE EXTENSION would run now, where pg_config says it is."""
-    try:
-        sharedir = subprocess.run(
-            ["/usr/lib/postgresql/15/bin/pg_config", "--sharedir"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    control = Path(sharedir) / "extension" / "photo_ai.control"
-    if not control.exists():
-        return None
-    for line in control.read_text().splitlines():
-        if line.startswith("default_version"):
-            version = line.split("=", 1)[1].strip().strip("'\"")
-            return control.with_name(f"photo_ai--{version}.sql")
-    return None
+class ExtensionMissing(DatabaseUnavailable):
+    pass
+
+
+def connect_to_library(dsn: str | None = None) -> psycopg.Connection:
+    """A connection to a database that has photo_ai, or ExtensionMissing saying how to get
+    it there (the commands that read or write photos need it; `demo` creates it)."""
+    conn = connect(dsn)
+    if conn.execute("SELECT FROM pg_extension WHERE extname = 'photo_ai'").fetchone() is None:
+        name, server = conn.info.dbname, f"{conn.info.host}:{conn.info.port}"
+        conn.close()
+        raise ExtensionMissing(
+            f"photo_ai is not installed in the database {name} on {server}: `make demo` "
+            f"creates it, or in that database: CREATE EXTENSION photo_ai CASCADE "
+            "(PHOTO_AI_DATABASE or PHOTO_AI_DSN pick another database)"
+        )
+    return conn
 
 
 def _stamp_file(conn: psycopg.Connection) -> Path:
@@ -100,7 +97,7 @@ def ensure_extension(conn: psycopg.Connection) -> str:
             "the photo_ai extension is not installed on this server: run `make install`"
         )
     default, installed = row
-    stamp, digest = _stamp_file(conn), _digest(_extension_script())
+    stamp, digest = _stamp_file(conn), _digest(local.extension_script())
     if installed is None:
         conn.execute("CREATE EXTENSION photo_ai CASCADE")
         message = f"created extension photo_ai {default}"
@@ -109,16 +106,8 @@ def ensure_extension(conn: psycopg.Connection) -> str:
         message = f"updated extension photo_ai {installed} -> {default}"
     else:
         known = stamp.read_text().strip() if stamp.exists() else None
-        has_search = conn.execute(
-            "SELECT to_regprocedure('public.hybrid_search(text,integer)') IS NOT NULL "
-            "OR EXISTS (SELECT FROM pg_proc WHERE proname = 'hybrid_search' "
-            "AND pronamespace = 'public'::regnamespace)"
-        ).fetchone()[0]
-        # a development build changed under the same version number, or (first run here)
-        # an install from before search existed
-        stale = (known is None and not has_search) or (
-            known is not None and digest is not None and known != digest
-        )
+        # a development build changed under the same version number
+        stale = known is not None and digest is not None and known != digest
         if stale:
             kept = _reinstall_keeping_assets(conn)
             message = (

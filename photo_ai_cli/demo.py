@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from photo_ai_cli import config, db, importer, progress, sample_photos, search
+from photo_ai_cli import config, db, follow, importer, local, progress, sample_photos, search
 from photo_ai_cli.sidecar import Running, SidecarManager, SidecarSettings
+from photo_ai_web import serve as web_serve
 
 DEFAULT_OCR_QUERY = "ocr:发票"
 DEFAULT_HYBRID_QUERY = "停车场"
@@ -50,17 +51,10 @@ def model_states(health: dict) -> dict[str, bool]:
     return {task: bool(m.get("available")) for task, m in health.get("models", {}).items()}
 
 
-def _unblock_found_models(conn, available: dict[str, bool]) -> None:
-    """Tells the queue at once about models the sidecar now has (it would re-check within a
-    minute anyway), so a model added since the last run is used right away."""
-    exists = conn.execute(
-        "SELECT to_regprocedure('photo_ai.note_model(photo_ai.task,boolean,text)') IS NOT NULL"
-    ).fetchone()[0]
-    if not exists:
-        return
-    for task, present in available.items():
-        if present:
-            conn.execute("SELECT photo_ai.note_model(%s::photo_ai.task, true, NULL)", [task])
+def _unblock_found_models(conn) -> None:
+    """Tells the queue at once about models the sidecar now has (an idle worker would ask
+    its /health within seconds anyway), so a model added since the last run is used now."""
+    conn.execute("SELECT photo_ai.probe_sidecar()")
 
 
 def _enabled_tasks(conn) -> list[str]:
@@ -98,7 +92,7 @@ def run(options: DemoOptions) -> int:
         + ", ".join(f"{task} {'ready' if ok else 'missing'}" for task, ok in available.items())
     )
     db.configure_sidecar(conn, running.url, running.api_key)
-    _unblock_found_models(conn, available)
+    _unblock_found_models(conn)
 
     report = importer.import_folder(conn, folder)
     step(f"import {folder}: {report.summary()}")
@@ -128,9 +122,37 @@ def run(options: DemoOptions) -> int:
         print()
         print(search.face_model_help(health, config.model_dir()))
     print()
-    _print_where(folder, running, manager, time.monotonic() - started)
+    _start_worker_service(options.workers)
+    page = _start_search_page()
+    print()
+    _print_where(folder, running, manager, time.monotonic() - started, page)
     conn.close()
     return 1 if work.errors else 0
+
+
+def _start_worker_service(workers: int) -> None:
+    """photo-ai work --follow in the background: photos added from now on are analysed as
+    they arrive, and show up on the search page while you watch."""
+    try:
+        pid, started = follow.start_in_background(workers)
+    except follow.DidNotStart as e:
+        step(f"worker service: could not start: {e}")
+        return
+    step(f"worker service {'started' if started else 'already running'}: pid {pid}")
+
+
+def _start_search_page() -> web_serve.RunningPage | None:
+    """The search page in the background (photo-ai serve --background), opened where a
+    browser can show it."""
+    try:
+        page = web_serve.start_in_background()
+    except web_serve.PageDidNotStart as e:
+        step(f"search page: could not start: {e}")
+        return None
+    step(f"search page {'started' if page.started else 'already running'}: {page.url}")
+    if web_serve.open_in_browser(page.url):
+        detail("opened in your browser")
+    return page
 
 
 def _print_work(work: progress.WorkReport, enabled: list[str], available: dict[str, bool]):
@@ -152,7 +174,13 @@ def _print_work(work: progress.WorkReport, enabled: list[str], available: dict[s
     detail(f"took {work.seconds:.0f}s")
 
 
-def _print_where(folder: Path, running: Running, manager: SidecarManager, seconds: float):
+def _print_where(
+    folder: Path,
+    running: Running,
+    manager: SidecarManager,
+    seconds: float,
+    page: web_serve.RunningPage | None,
+):
     root = config.project_root()
 
     def short(path: Path) -> str:
@@ -162,17 +190,21 @@ def _print_where(folder: Path, running: Running, manager: SidecarManager, second
     py = short(root / ".venv" / "bin" / "python")
     print(f"Done in {seconds:.0f}s. Where things are:")
     print(f"  photos    {folder}")
-    print(f"  database  {config.psql_command()}   (data .pg/data, log .pg/server.log)")
+    print(f"  database  {local.psql_command()}   (data .pg/data, log .pg/server.log)")
     print(
         f"  sidecar   {running.url}  pid {running.pid}, log {short(manager.log_file)}, "
         f"API key {short(manager.key_file)}"
     )
     print(f"  models    {config.model_dir()}  (PHOTO_AI_MODEL_DIR)")
+    if page is not None:
+        print(f"  search    {page.url}  the search page, pid {page.pid}, log {short(page.log)}")
     print("Try:")
     print(f"  {py} -m photo_ai_cli search 'ocr:停车场'")
-    print(f"  {config.psql_command()} -c \"SELECT * FROM hybrid_search('ocr:合计') LIMIT 5\"")
-    print(f"  {config.psql_command()} -c 'SELECT * FROM photo_ai.status'")
+    print(f"  {local.psql_command()} -c \"SELECT * FROM hybrid_search('ocr:合计') LIMIT 5\"")
+    print(f"  {local.psql_command()} -c 'SELECT * FROM photo_ai.status'")
     print("  make demo PHOTOS=~/Pictures      (your own folder; add or change files and run again)")
     print("Stop:")
+    print("  make worker-stop     the worker service (new photos wait in the queue)")
+    print("  make serve-stop      the search page")
     print("  make sidecar-stop    the sidecar (the database keeps your data)")
     print("  make db-stop         the database; `make demo` starts both again")

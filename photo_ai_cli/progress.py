@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import psycopg
 from tqdm import tqdm
 
-from photo_ai_cli import config
+from photo_ai_cli import local
 from photo_ai_cli.db import connect
 
 POLL_S = 0.5
@@ -81,7 +81,7 @@ def run_worker(
     show: bool = True,
 ) -> WorkReport:
     """Works the queue until it is idle (or max_seconds), drawing progress over `tasks`."""
-    dsn = dsn or config.dsn()
+    dsn = dsn or local.dsn()
     report = WorkReport(tasks=tasks)
     stop = threading.Event()
     outs: list[list] = [[] for _ in range(workers)]

@@ -16,14 +16,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # Debian: fonts-wqy-zenhei
+from photo_ai_cli.pictures import column, text_width, write
+
 README_NAME = "README.txt"
 README_TEXT = """\
 These pictures were drawn by photo_ai_cli/sample_photos.py for `make demo`.
@@ -32,16 +32,6 @@ This file is not an image: the importer skips it.
 """
 
 Colour = tuple[int, int, int]
-
-
-@cache
-def font(size: int) -> ImageFont.FreeTypeFont:
-    if not CJK_FONT.exists():
-        raise FileNotFoundError(
-            f"the CJK font {CJK_FONT} is missing: install the Debian package fonts-wqy-zenhei "
-            "(make setup does)"
-        )
-    return ImageFont.truetype(str(CJK_FONT), size)
 
 
 @dataclass(frozen=True)
@@ -84,30 +74,47 @@ def _table(size: tuple[int, int], rng: random.Random) -> Image.Image:
     return image
 
 
-Line = tuple[str, int] | tuple[str, int, str]  # text, font size[, "center" | "right"]
+@dataclass(frozen=True)
+class Line:
+    """A line printed on paper; "-" is a dashed rule."""
+
+    text: str
+    size: int = 0
+    centred: bool = False
+
+    @property
+    def height(self) -> int:
+        return 18 if self.text == "-" else int(self.size * 1.55)
 
 
-def _paper(width: int, lines: list[Line], rng: random.Random, margin: int = 36) -> Image.Image:
-    """Off-white paper with lines of black text; ("-", 0) draws a dashed rule."""
-    height = margin * 2 + sum(int(size * 1.55) if text != "-" else 18 for text, size, *_ in lines)
-    paper = Image.new("RGB", (width, height), (250, 248, 240))
+def _printed_lines(printed: str) -> list[Line]:
+    """Lines written one a line: the font size, "center" where the line is centred, then
+    the text; or "-" for a dashed rule."""
+    lines = []
+    for row in printed.strip().splitlines():
+        size, _, text = row.strip().partition(" ")
+        centred = text.startswith("center ")
+        lines.append(
+            Line("-") if size == "-" else Line(text.removeprefix("center "), int(size), centred)
+        )
+    return lines
+
+
+def _paper(width: int, lines: list[Line], margin: int = 36) -> Image.Image:
+    """Off-white paper with lines of black text."""
+    paper = Image.new(
+        "RGB", (width, margin * 2 + sum(line.height for line in lines)), (250, 248, 240)
+    )
     draw = ImageDraw.Draw(paper)
     y = margin
-    for text, size, *align in lines:
-        if text == "-":
+    for line in lines:
+        if line.text == "-":
             for x in range(margin, width - margin, 14):
                 draw.line([(x, y + 8), (x + 7, y + 8)], (120, 120, 120), 2)
-            y += 18
-            continue
-        f = font(size)
-        text_width = draw.textlength(text, font=f)
-        x = margin
-        if align and align[0] == "center":
-            x = (width - text_width) / 2
-        elif align and align[0] == "right":
-            x = width - margin - text_width
-        draw.text((x, y), text, font=f, fill=(25, 25, 30))
-        y += int(size * 1.55)
+        else:
+            x = (width - text_width(draw, line.text, line.size)) / 2 if line.centred else margin
+            write(draw, (x, y), line.text, line.size, (25, 25, 30))
+        y += line.height
     return paper
 
 
@@ -125,85 +132,106 @@ def _photographed(paper: Image.Image, rng: random.Random, angle: float) -> Image
 # --------------------------------------------------------------------------- receipts
 
 
-def _vat_invoice(rng: random.Random) -> Image.Image:
-    lines: list[Line] = [
-        ("增值税专用发票", 44, "center"),
-        ("发票代码 1100231130   发票号码 08736512", 20),
-        ("开票日期 2024年03月18日", 20),
-        ("-", 0),
-        ("购买方 名称 北京云图科技有限公司", 22),
-        ("纳税人识别号 91110108MA01XK2P3Q", 20),
-        ("货物或应税劳务名称   数量   单价   金额", 20),
-        ("*信息技术服务*软件开发   1   3,760.38   3,760.38", 20),
-        ("税率 6%   税额 225.62", 20),
-        ("-", 0),
-        ("合计 ¥3,986.00", 30),
-        ("价税合计(大写) 叁仟玖佰捌拾陆元整", 22),
-        ("销售方 上海启明软件有限公司", 22),
-    ]
-    return _photographed(_paper(760, lines, rng), rng, rng.uniform(-2.5, 2.5))
+def _receipt(width: int, tilt: float, printed: str) -> Callable[[random.Random], Image.Image]:
+    """Paper `width` pixels wide with the printed lines on it (see _printed_lines),
+    photographed turned by up to `tilt` degrees."""
+    lines = _printed_lines(printed)
+
+    def draw(rng: random.Random) -> Image.Image:
+        return _photographed(_paper(width, lines), rng, rng.uniform(-tilt, tilt))
+
+    return draw
 
 
-def _restaurant_receipt(rng: random.Random) -> Image.Image:
-    lines: list[Line] = [
-        ("老北京炸酱面馆", 36, "center"),
-        ("餐饮 消费小票", 24, "center"),
-        ("桌号 12   人数 3   2024-05-02 19:42", 20),
-        ("-", 0),
-        ("宫保鸡丁        1    ¥38.00", 22),
-        ("炸酱面          3    ¥54.00", 22),
-        ("拍黄瓜          1    ¥16.00", 22),
-        ("酸梅汤          2    ¥20.50", 22),
-        ("-", 0),
-        ("合计 ¥128.50", 32),
-        ("微信支付 ¥128.50", 22),
-        ("谢谢惠顾 欢迎再次光临", 22, "center"),
-    ]
-    return _photographed(_paper(520, lines, rng), rng, rng.uniform(-3, 3))
+_vat_invoice = _receipt(
+    760,
+    2.5,
+    """
+    44 center 增值税专用发票
+    20 发票代码 1100231130   发票号码 08736512
+    20 开票日期 2024年03月18日
+    -
+    22 购买方 名称 北京云图科技有限公司
+    20 纳税人识别号 91110108MA01XK2P3Q
+    20 货物或应税劳务名称   数量   单价   金额
+    20 *信息技术服务*软件开发   1   3,760.38   3,760.38
+    20 税率 6%   税额 225.62
+    -
+    30 合计 ¥3,986.00
+    22 价税合计(大写) 叁仟玖佰捌拾陆元整
+    22 销售方 上海启明软件有限公司
+    """,
+)
 
 
-def _supermarket_receipt(rng: random.Random) -> Image.Image:
-    lines: list[Line] = [
-        ("华联超市 HUALIAN MARKET", 30, "center"),
-        ("收银员 007   小票号 20240611-0193", 18),
-        ("-", 0),
-        ("牛奶 Milk 1L        2 x 12.80", 20),
-        ("鸡蛋 Eggs 10pcs         15.90", 20),
-        ("苹果 Apple 1.2kg        14.30", 20),
-        ("面包 Bread               9.50", 20),
-        ("-", 0),
-        ("合计 TOTAL ¥65.30", 30),
-        ("支付宝 Alipay ¥65.30", 20),
-        ("会员积分 +65", 20),
-    ]
-    return _photographed(_paper(520, lines, rng), rng, rng.uniform(-3, 3))
+_restaurant_receipt = _receipt(
+    520,
+    3,
+    """
+    36 center 老北京炸酱面馆
+    24 center 餐饮 消费小票
+    20 桌号 12   人数 3   2024-05-02 19:42
+    -
+    22 宫保鸡丁        1    ¥38.00
+    22 炸酱面          3    ¥54.00
+    22 拍黄瓜          1    ¥16.00
+    22 酸梅汤          2    ¥20.50
+    -
+    32 合计 ¥128.50
+    22 微信支付 ¥128.50
+    22 center 谢谢惠顾 欢迎再次光临
+    """,
+)
 
 
-def _taxi_receipt(rng: random.Random) -> Image.Image:
-    lines: list[Line] = [
-        ("北京市出租汽车专用发票", 30, "center"),
-        ("车号 京B·T2481", 22),
-        ("日期 2024-07-21", 22),
-        ("上车 08:12   下车 08:47", 22),
-        ("里程 18.6 km", 22),
-        ("等候 00:06:30", 22),
-        ("金额 ¥62.00", 32),
-    ]
-    return _photographed(_paper(440, lines, rng), rng, rng.uniform(-3, 3))
+_supermarket_receipt = _receipt(
+    520,
+    3,
+    """
+    30 center 华联超市 HUALIAN MARKET
+    18 收银员 007   小票号 20240611-0193
+    -
+    20 牛奶 Milk 1L        2 x 12.80
+    20 鸡蛋 Eggs 10pcs         15.90
+    20 苹果 Apple 1.2kg        14.30
+    20 面包 Bread               9.50
+    -
+    30 合计 TOTAL ¥65.30
+    20 支付宝 Alipay ¥65.30
+    20 会员积分 +65
+    """,
+)
 
 
-def _hotel_invoice(rng: random.Random) -> Image.Image:
-    lines: list[Line] = [
-        ("电子发票(普通发票)", 36, "center"),
-        ("上海外滩华庭酒店", 26, "center"),
-        ("住宿服务 2晚 标准间", 22),
-        ("入住 2024-09-13   离店 2024-09-15", 20),
-        ("房费 ¥1,160.00   税额 ¥69.60", 22),
-        ("-", 0),
-        ("价税合计 ¥1,229.60", 30),
-        ("Invoice No. 24312000000018765432", 18),
-    ]
-    return _photographed(_paper(680, lines, rng), rng, rng.uniform(-2, 2))
+_taxi_receipt = _receipt(
+    440,
+    3,
+    """
+    30 center 北京市出租汽车专用发票
+    22 车号 京B·T2481
+    22 日期 2024-07-21
+    22 上车 08:12   下车 08:47
+    22 里程 18.6 km
+    22 等候 00:06:30
+    32 金额 ¥62.00
+    """,
+)
+
+
+_hotel_invoice = _receipt(
+    680,
+    2,
+    """
+    36 center 电子发票(普通发票)
+    26 center 上海外滩华庭酒店
+    22 住宿服务 2晚 标准间
+    20 入住 2024-09-13   离店 2024-09-15
+    22 房费 ¥1,160.00   税额 ¥69.60
+    -
+    30 价税合计 ¥1,229.60
+    18 Invoice No. 24312000000018765432
+    """,
+)
 
 
 # --------------------------------------------------------------------------- street signs
@@ -237,12 +265,10 @@ def _sign(
     x = box[0] + 40
     if symbol:
         draw.rounded_rectangle([x, box[1] + 40, x + 150, box[1] + 190], 16, fill=(245, 245, 245))
-        f = font(120)
-        w = draw.textlength(symbol, font=f)
-        draw.text((x + 75 - w / 2, box[1] + 48), symbol, font=f, fill=colour)
+        write(draw, (x + 75 - text_width(draw, symbol, 120) / 2, box[1] + 48), symbol, 120, colour)
         x += 190
-    draw.text((x, box[1] + 45), main, font=font(84), fill=(255, 255, 255))
-    draw.text((x, box[1] + 170), sub, font=font(40), fill=(255, 255, 255))
+    write(draw, (x, box[1] + 45), main, 84, (255, 255, 255))
+    write(draw, (x, box[1] + 170), sub, 40, (255, 255, 255))
     image = image.rotate(rng.uniform(-2, 2), resample=Image.BICUBIC, fillcolor=(150, 150, 148))
     return _noise(image.filter(ImageFilter.GaussianBlur(0.7)), rng, 5.0)
 
@@ -278,20 +304,18 @@ def _phone_frame(title: str, rng: random.Random) -> tuple[Image.Image, ImageDraw
     image = Image.new("RGB", (540, 960), (237, 237, 237))
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 0, 540, 40], (30, 30, 30))
-    draw.text((16, 8), "9:41", font=font(20), fill="white")
-    draw.text((440, 8), "5G 86%", font=font(20), fill="white")
+    write(draw, (16, 8), "9:41", 20, "white")
+    write(draw, (440, 8), "5G 86%", 20, "white")
     draw.rectangle([0, 40, 540, 110], (247, 247, 247))
-    w = draw.textlength(title, font=font(30))
-    draw.text(((540 - w) / 2, 58), title, font=font(30), fill=(20, 20, 20))
+    write(draw, ((540 - text_width(draw, title, 30)) / 2, 58), title, 30, (20, 20, 20))
     return image, draw
 
 
 def _bubble(draw: ImageDraw.ImageDraw, y: int, text: str, mine: bool) -> int:
-    f = font(26)
-    width = draw.textlength(text, font=f) + 36
+    width = text_width(draw, text, 26) + 36
     x = 540 - 90 - width if mine else 90
     draw.rounded_rectangle([x, y, x + width, y + 56], 10, fill=(149, 236, 105) if mine else "white")
-    draw.text((x + 18, y + 12), text, font=f, fill=(20, 20, 20))
+    write(draw, (x + 18, y + 12), text, 26, (20, 20, 20))
     avatar_x = 540 - 76 if mine else 14
     draw.rounded_rectangle([avatar_x, y, avatar_x + 56, y + 56], 8, fill=(110, 140, 190))
     return y + 80
@@ -315,14 +339,14 @@ def _chat_screenshot(rng: random.Random) -> Image.Image:
 def _flight_screenshot(rng: random.Random) -> Image.Image:
     image, draw = _phone_frame("行程单 Itinerary", rng)
     draw.rounded_rectangle([24, 140, 516, 560], 16, fill="white")
-    draw.text((50, 165), "中国国际航空 Air China", font=font(24), fill=(20, 20, 20))
-    draw.text((50, 215), "CA1831", font=font(44), fill=(200, 20, 30))
-    draw.text((50, 300), "北京 PEK", font=font(34), fill=(20, 20, 20))
-    draw.text((330, 300), "上海 SHA", font=font(34), fill=(20, 20, 20))
-    draw.text((50, 360), "08:00", font=font(40), fill=(20, 20, 20))
-    draw.text((330, 360), "10:15", font=font(40), fill=(20, 20, 20))
-    draw.text((50, 440), "2024年10月01日  座位 32K", font=font(24), fill=(90, 90, 90))
-    draw.text((50, 490), "登机口 Gate C52", font=font(24), fill=(90, 90, 90))
+    write(draw, (50, 165), "中国国际航空 Air China", 24, (20, 20, 20))
+    write(draw, (50, 215), "CA1831", 44, (200, 20, 30))
+    write(draw, (50, 300), "北京 PEK", 34, (20, 20, 20))
+    write(draw, (330, 300), "上海 SHA", 34, (20, 20, 20))
+    write(draw, (50, 360), "08:00", 40, (20, 20, 20))
+    write(draw, (330, 360), "10:15", 40, (20, 20, 20))
+    write(draw, (50, 440), "2024年10月01日  座位 32K", 24, (90, 90, 90))
+    write(draw, (50, 490), "登机口 Gate C52", 24, (90, 90, 90))
     return image
 
 
@@ -338,10 +362,7 @@ def _order_screenshot(rng: random.Random) -> Image.Image:
         ("实付款 ¥269.00", 34),
         ("已发货 顺丰快递 SF1234567890", 22),
     ]
-    y = 170
-    for text, size in rows:
-        draw.text((50, y), text, font=font(size), fill=(20, 20, 20))
-        y += int(size * 2.4)
+    column(draw, rows, (50, 170), 2.4, (20, 20, 20))
     return image
 
 
@@ -357,8 +378,8 @@ def _settings_screenshot(rng: random.Random) -> Image.Image:
         "关于本机 About",
     ]:
         draw.rectangle([0, y, 540, y + 80], "white")
-        draw.text((40, y + 22), text, font=font(30), fill=(20, 20, 20))
-        draw.text((490, y + 20), ">", font=font(30), fill=(160, 160, 160))
+        write(draw, (40, y + 22), text, 30, (20, 20, 20))
+        write(draw, (490, y + 20), ">", 30, (160, 160, 160))
         y += 90
     return image
 
@@ -369,13 +390,13 @@ def _desktop_frame(title: str) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     draw.rectangle([0, 0, 1100, 44], (222, 225, 230))
     for i, colour in enumerate([(240, 90, 80), (245, 190, 60), (90, 200, 90)]):
         draw.ellipse([16 + i * 26, 14, 32 + i * 26, 30], colour)
-    draw.text((110, 10), title, font=font(22), fill=(40, 40, 40))
+    write(draw, (110, 10), title, 22, (40, 40, 40))
     return image, draw
 
 
 def _web_screenshot(rng: random.Random) -> Image.Image:
     image, draw = _desktop_frame("Python 教程 - 数据分析入门")
-    draw.text((60, 80), "Python 数据分析入门教程", font=font(46), fill=(20, 60, 140))
+    write(draw, (60, 80), "Python 数据分析入门教程", 46, (20, 60, 140))
     body = [
         "第一章 安装 Anaconda 和 Jupyter Notebook",
         "第二章 使用 pandas 读取 CSV 文件",
@@ -389,14 +410,14 @@ def _web_screenshot(rng: random.Random) -> Image.Image:
         fill = (20, 20, 20) if i < 3 else (150, 40, 120)
         if i >= 3:
             draw.rectangle([50, y - 6, 800, y + 42], (245, 245, 248))
-        draw.text((60, y), text, font=font(30), fill=fill)
+        write(draw, (60, y), text, 30, fill)
         y += 66
     return image
 
 
 def _calendar_screenshot(rng: random.Random) -> Image.Image:
     image, draw = _desktop_frame("日历 Calendar")
-    draw.text((60, 70), "2024年3月18日 星期一", font=font(40), fill=(20, 20, 20))
+    write(draw, (60, 70), "2024年3月18日 星期一", 40, (20, 20, 20))
     events = [
         ("09:30", "周会 Weekly Sync", (70, 130, 220)),
         ("11:00", "产品评审 Product Review", (230, 120, 40)),
@@ -405,9 +426,9 @@ def _calendar_screenshot(rng: random.Random) -> Image.Image:
     ]
     y = 160
     for when, what, colour in events:
-        draw.text((60, y + 18), when, font=font(30), fill=(90, 90, 90))
+        write(draw, (60, y + 18), when, 30, (90, 90, 90))
         draw.rounded_rectangle([200, y, 1040, y + 90], 12, fill=colour)
-        draw.text((230, y + 20), what, font=font(36), fill="white")
+        write(draw, (230, y + 20), what, 36, "white")
         y += 120
     return image
 
@@ -629,7 +650,3 @@ def generate(folder: Path, samples: tuple[Sample, ...] = SAMPLES) -> Generated:
         )
     _write_if_changed(folder / README_NAME, README_TEXT.encode())
     return result
-
-
-def by_path(folder: Path) -> dict[Path, Sample]:
-    return {Path(folder) / s.path: s for s in SAMPLES}

@@ -8,6 +8,7 @@ import os
 import shutil
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -30,6 +31,9 @@ class Hit:
     text_rank: int | None
     semantic_rank: int | None
     snippet: str
+    taken_at: datetime | None = None
+    checksum: str | None = None  # hex, of the file as imported
+    semantic_arm: str | None = None  # 'on', 'not asked' or 'off: <why>'
 
 
 @dataclass
@@ -47,34 +51,74 @@ def has_hybrid_search(conn: psycopg.Connection) -> bool:
     ).fetchone()[0]
 
 
-def search(conn: psycopg.Connection, query: str, limit: int = 5) -> SearchResult:
-    notices: list[str] = []
+# hybrid_search's hits with each one's photo (path, date taken, checksum), best first; the
+# photos are read through photo_ai.asset_cards, so a reader and Immich mode are served alike
+SEARCH_SQL = (
+    "WITH h AS MATERIALIZED (SELECT * FROM hybrid_search(%s, max_results => %s, "
+    "    owner_id => %s, taken_after => %s, taken_before => %s)) "
+    "SELECT h.asset_id::text, c.path, h.score, h.text_rank, h.semantic_rank, h.snippet, "
+    "       c.taken_at, c.checksum, h.semantic_arm "
+    "FROM h LEFT JOIN photo_ai.asset_cards(ARRAY(SELECT asset_id FROM h)) c "
+    "     ON c.asset_id = h.asset_id "
+    "ORDER BY h.score DESC, h.text_rank, h.semantic_rank, h.asset_id"
+)
 
-    def collect(diagnostic: psycopg.errors.Diagnostic) -> None:
-        if diagnostic.message_primary:
-            notices.append(diagnostic.message_primary)
 
-    if not has_hybrid_search(conn):
-        return SearchResult(query, [], [], "hybrid_search() is not installed in this database")
-    conn.add_notice_handler(collect)
-    try:
-        rows = conn.execute(
-            "SELECT h.asset_id::text, a.original_path, h.score, h.text_rank, h.semantic_rank, "
-            "       h.snippet "
-            "FROM hybrid_search(%s, max_results => %s) h "
-            "LEFT JOIN photo_ai.asset a ON a.id = h.asset_id "
-            "ORDER BY h.score DESC",
-            [query, limit],
-        ).fetchall()
-    except psycopg.Error as e:
-        return SearchResult(query, [], notices, str(e).strip())
-    finally:
-        conn.remove_notice_handler(collect)
-    hits = [
-        Hit(i + 1, r[0], r[1] or "?", float(r[2]), r[3], r[4], r[5] or "")
+def search_parameters(
+    query: str,
+    limit: int,
+    owner_id: str | None = None,
+    taken_after: datetime | None = None,
+    taken_before: datetime | None = None,
+) -> list:
+    """SEARCH_SQL's parameters."""
+    return [query, limit, owner_id, taken_after, taken_before]
+
+
+def hits_from_rows(rows: list[tuple]) -> list[Hit]:
+    return [
+        Hit(i + 1, r[0], r[1] or "?", float(r[2]), r[3], r[4], r[5] or "", *r[6:])
         for i, r in enumerate(rows)
     ]
-    return SearchResult(query, hits, notices)
+
+
+class Notices:
+    """Collects the NOTICEs of a connection's statements (a notice handler): hybrid_search
+    raises one when its semantic arm is off."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, diagnostic: psycopg.errors.Diagnostic) -> None:
+        if diagnostic.message_primary:
+            self.messages.append(diagnostic.message_primary)
+
+
+def search(
+    conn: psycopg.Connection,
+    query: str,
+    limit: int = 5,
+    *,
+    owner_id: str | None = None,
+    taken_after: datetime | None = None,
+    taken_before: datetime | None = None,
+) -> SearchResult:
+    """hybrid_search with each hit's photo (SEARCH_SQL)."""
+    notices = Notices()
+    conn.add_notice_handler(notices)
+    parameters = search_parameters(query, limit, owner_id, taken_after, taken_before)
+    try:
+        rows = conn.execute(SEARCH_SQL, parameters).fetchall()
+    except psycopg.errors.UndefinedFunction as e:
+        # asked only now, so that a search costs one round trip
+        if not has_hybrid_search(conn):
+            return SearchResult(query, [], [], "hybrid_search() is not installed in this database")
+        return SearchResult(query, [], notices.messages, str(e).strip())
+    except psycopg.Error as e:
+        return SearchResult(query, [], notices.messages, str(e).strip())
+    finally:
+        conn.remove_notice_handler(notices)
+    return SearchResult(query, hits_from_rows(rows), notices.messages)
 
 
 def _width(text: str) -> int:

@@ -18,20 +18,14 @@ import importlib.util
 import json
 import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
 
-from photo_ai_cli import config
-
-STARTUP_TIMEOUT_S = 180
-STOP_TIMEOUT_S = 20
+from photo_ai_cli import config, local
+from photo_ai_cli.background import BackgroundProgram
 
 
 class SidecarError(RuntimeError):
@@ -81,9 +75,8 @@ class Running:
 class SidecarManager:
     def __init__(self, state: Path | None = None):
         self.dir = Path(state or config.state_dir() / "sidecar")
-        self.pid_file = self.dir / "sidecar.pid"
-        self.settings_file = self.dir / "sidecar.json"
-        self.log_file = self.dir / "sidecar.log"
+        self.program = BackgroundProgram("sidecar", "inference_sidecar", self.dir)
+        self.log_file = self.program.log_file
         self.key_file = self.dir / "api_key"
         self.roots_file = self.dir / "roots.json"
 
@@ -116,45 +109,22 @@ class SidecarManager:
         self.roots_file.write_text(json.dumps(sorted(roots), indent=1) + "\n")
         return sorted(roots)
 
-    def _pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _recorded_settings(self) -> SidecarSettings | None:
-        try:
-            data = json.loads(self.settings_file.read_text())
-            data["library_roots"] = tuple(data["library_roots"])
-            return SidecarSettings(**data)
-        except (OSError, ValueError, TypeError, KeyError):
-            return None
-
-    @staticmethod
-    def _is_sidecar(pid: int) -> bool:
-        """True when pid is alive and is a `python -m inference_sidecar` (not a reused pid)."""
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return b"inference_sidecar" in cmdline and _alive(pid)
-
-    def _clear(self) -> None:
-        for path in (self.pid_file, self.settings_file):
-            path.unlink(missing_ok=True)
-
     # ----------------------------------------------------------------- queries
 
     def running(self) -> Running | None:
         """The sidecar this project started, if it is still running (stale files removed)."""
-        pid = self._pid()
-        if pid is None:
+        found = self.program.running()
+        if found is None:
             return None
-        settings = self._recorded_settings()
-        if not self._is_sidecar(pid) or settings is None:
-            self._clear()
+        recorded = found[1]
+        try:
+            settings = SidecarSettings(
+                **recorded | {"library_roots": tuple(recorded["library_roots"])}
+            )
+        except (TypeError, KeyError):
+            self.program.forget()
             return None
-        return Running(pid, settings, self.api_key(), self.log_file)
+        return Running(found[0], settings, self.api_key(), self.log_file)
 
     def health(self, running: Running | None = None, timeout: float = 10) -> dict:
         running = running or self.running()
@@ -177,7 +147,7 @@ class SidecarManager:
         current = self.running()
         reason = ""
         if current is not None:
-            if current.settings == settings and self._answers(current.url):
+            if current.settings == settings and local.answers_ping(current.url):
                 return current
             changed = [
                 name
@@ -191,84 +161,38 @@ class SidecarManager:
                 f"port {settings.port} on {settings.host} is already in use by another program "
                 f"(not this project's sidecar). Choose another: PHOTO_AI_PORT=3013 make demo"
             )
-        self.dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTO_AI_")}
-        env.update(
-            PHOTO_AI_HOST=settings.host,
-            PHOTO_AI_PORT=str(settings.port),
-            PHOTO_AI_API_KEY=self.api_key(),
-            PHOTO_AI_MODEL_DIR=settings.model_dir,
-            PHOTO_AI_LIBRARY_ROOTS=":".join(settings.library_roots),
-            PHOTO_AI_DEVICE=settings.device,
-            PHOTO_AI_LOG_LEVEL=os.environ.get("PHOTO_AI_LOG_LEVEL", "warning"),
+        self.program.note_start(asdict(settings))
+        sidecar = local.spawn_sidecar(
+            self.log_file, config.project_root(), detached=True, **self._launch_settings(settings)
         )
-        for name in ("PHOTO_AI_CLIP_MODEL", "PHOTO_AI_MAX_IMAGE_PIXELS"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        with self.log_file.open("ab") as log:
-            log.write(f"\n==> {time.strftime('%F %T')} starting: {settings}\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "inference_sidecar"],
-                env=env,
-                cwd=config.project_root(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # not killed by the terminal's Ctrl-C
-            )
-        self.pid_file.write_text(f"{process.pid}\n")
-        self.settings_file.write_text(json.dumps(asdict(settings), indent=1) + "\n")
-        running = Running(process.pid, settings, self.api_key(), self.log_file, True, reason)
-        self._wait_until_up(running, process)
-        return running
-
-    def _answers(self, url: str) -> bool:
+        self.program.record(sidecar.pid, asdict(settings))
         try:
-            return httpx.get(f"{url}/ping", timeout=3).text == "pong"
-        except httpx.HTTPError:
-            return False
+            sidecar.wait_until_up()
+        except local.SidecarDidNotStart as failure:
+            self.program.forget()
+            raise SidecarError(str(failure)) from None
+        return Running(sidecar.pid, settings, self.api_key(), self.log_file, True, reason)
 
-    def _wait_until_up(self, running: Running, process: subprocess.Popen) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                self._clear()
-                raise SidecarError(
-                    f"the sidecar exited at start (status {process.returncode}); "
-                    f"its log {self.log_file} ends with:\n{self.log_tail()}"
-                )
-            if self._answers(running.url):
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise SidecarError(
-            f"the sidecar did not answer {running.url}/ping within {STARTUP_TIMEOUT_S}s; "
-            f"see {self.log_file}:\n{self.log_tail()}"
+    def _launch_settings(self, settings: SidecarSettings) -> dict[str, str]:
+        """The sidecar's PHOTO_AI_* settings: these, and a few passed on from this process."""
+        passed_on = {
+            name: os.environ[f"PHOTO_AI_{name.upper()}"]
+            for name in ("clip_model", "max_image_pixels")
+            if f"PHOTO_AI_{name.upper()}" in os.environ
+        }
+        return passed_on | dict(
+            host=settings.host,
+            port=str(settings.port),
+            api_key=self.api_key(),
+            model_dir=settings.model_dir,
+            library_roots=":".join(settings.library_roots),
+            device=settings.device,
+            log_level=os.environ.get("PHOTO_AI_LOG_LEVEL", "warning"),
         )
 
     def stop(self) -> bool:
         """Stops this project's sidecar; False when none was running."""
-        pid = self._pid()
-        if pid is None or not self._is_sidecar(pid):
-            self._clear()
-            return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.05)
-        self._clear()
-        return True
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return self.program.stop()
 
 
 def sidecar_code_stamp() -> str:
@@ -282,21 +206,6 @@ def sidecar_code_stamp() -> str:
             info = path.stat()
             digest.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
-
-
-def _alive(pid: int) -> bool:
-    """True while pid exists and is not a zombie (reaped if it is our own child)."""
-    try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)
-        if finished == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _port_in_use(host: str, port: int) -> bool:

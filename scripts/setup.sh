@@ -8,6 +8,7 @@ APT_PACKAGES=(
   postgresql-15 postgresql-contrib postgresql-server-dev-15
   postgresql-plpython3-15 postgresql-15-cron python3-jieba
   fonts-wqy-zenhei build-essential ca-certificates
+  chromium  # the search page's browser tests (driven by Playwright, never downloaded)
 )
 
 step() { printf '==> %s\n' "$*"; }

@@ -22,7 +22,7 @@ grant execute on function public.similar_assets(uuid, int) to photo_ai_reader;
 grant execute on function photo_ai.search_by_image(bytea, int) to photo_ai_reader;
 grant execute on function public.search_by_image(bytea, int) to photo_ai_reader;
 grant usage on type photo_ai.search_hit, photo_ai.similar_asset to photo_ai_reader;
-grant select on photo_ai.status, photo_ai.failed_jobs to photo_ai_reader;
+grant select on photo_ai.status, photo_ai.failed_jobs, photo_ai.task to photo_ai_reader;
 
 grant execute on function photo_ai.configure
     (text, text, text[], int, int, int, boolean, real, int, int, int)
@@ -35,12 +35,25 @@ grant execute on function photo_ai.backfill() to photo_ai_admin;
 grant execute on function photo_ai.schedule_worker(int, int) to photo_ai_admin;
 grant execute on function photo_ai.unschedule_worker() to photo_ai_admin;
 grant execute on function photo_ai.rebuild_text_index(text) to photo_ai_admin;
--- run_worker commits between batches, so it cannot be SECURITY DEFINER; what it calls is.
+-- run_worker commits between photos, so it cannot be SECURITY DEFINER; what it calls is.
 grant execute on procedure photo_ai.run_worker(int, int, boolean, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.claim_batch(text, int) to photo_ai_admin;
-grant execute on function photo_ai.process_jobs(photo_ai.job[]) to photo_ai_admin;
+grant execute on function photo_ai.batch_photos(photo_ai.job[]) to photo_ai_admin;
+grant execute on function photo_ai.process_photo(photo_ai.job[], uuid) to photo_ai_admin;
+grant execute on function photo_ai.release_jobs(photo_ai.job[]) to photo_ai_admin;
+grant execute on function photo_ai.renew_leases(photo_ai.job[]) to photo_ai_admin;
+grant execute on function photo_ai.release_held_jobs() to photo_ai_admin;
 grant execute on function photo_ai.worker_pause(timestamptz, boolean) to photo_ai_admin;
 grant execute on function photo_ai.add_counts(jsonb, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.seconds_from_now(int) to photo_ai_admin;
 grant execute on function photo_ai.worker_id() to photo_ai_admin;
 grant usage on type photo_ai.job to photo_ai_admin;
+-- the search page (060_search_page.sql)
+grant execute on function photo_ai.asset_cards(uuid[]) to photo_ai_reader;
+grant execute on function photo_ai.recent_assets(int, int, uuid, timestamptz, timestamptz) to photo_ai_reader;
+grant execute on function photo_ai.asset_detail(uuid) to photo_ai_reader;
+grant execute on function photo_ai.asset_owners() to photo_ai_reader;
+grant execute on function photo_ai.sidecar_health() to photo_ai_reader;
+-- photo_ai.status calls enabled_tasks() (SECURITY DEFINER: it reads the settings); a view
+-- checks EXECUTE as the role that reads it
+grant execute on function photo_ai.enabled_tasks() to photo_ai_reader;

@@ -28,7 +28,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from inference_sidecar.errors import ModelMissing
-from inference_sidecar.models.preprocess import letterbox, normalized_chw, rgb_array
+from inference_sidecar.models.preprocess import as_rgb, letterbox, normalized_chw, pixel_array
 
 # Detector and recogniser file of each InsightFace pack; another pack directory is searched.
 PACK_FILES = {
@@ -233,10 +233,11 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
-    """The face warped onto the ArcFace template: (size, size, 3) uint8."""
+    """The face (of an RGB or greyscale picture) warped onto the ArcFace template:
+    (size, size, 3) uint8."""
     template = ARCFACE_TEMPLATE * (size / 112.0)
     matrix = similarity_transform(landmarks.astype(np.float64), template.astype(np.float64))
-    return cv2.warpAffine(rgb, matrix, (size, size), borderValue=0.0)
+    return as_rgb(cv2.warpAffine(rgb, matrix, (size, size), borderValue=0.0))
 
 
 class ArcFaceRecognizer:
@@ -280,13 +281,13 @@ class FaceModel:
         return cls(pack, ScrfdDetector(*detector), ArcFaceRecognizer(recognizer[1]))
 
     def detect(self, image: Image.Image, min_score: float = 0.5) -> list[Face]:
-        rgb = rgb_array(image)
-        boxes, scores, landmarks = self.detector.detect(rgb, min_score)
+        pixels = pixel_array(image)
+        boxes, scores, landmarks = self.detector.detect(pixels, min_score)
         if not len(boxes):
             return []
-        crops = [align_face(rgb, points, self.recognizer.size) for points in landmarks]
+        crops = [align_face(pixels, points, self.recognizer.size) for points in landmarks]
         embeddings = self.recognizer.embed(crops)
-        height, width = rgb.shape[:2]
+        height, width = pixels.shape[:2]
         # Boxes are clipped to the picture (a face cut by the edge is still a face);
         # landmarks are left as predicted, as alignment needs them.
         boxes = np.clip(boxes, 0, [width, height, width, height])

@@ -3,10 +3,20 @@
 RapidOCR's one-call API hides the detection scores Immich asks for, and it runs one image
 at a time. Here its own pipeline steps are driven directly: detection per image, then
 direction classification and recognition over the text crops of a whole batch at once.
+
+Long screenshots: detection first shrinks an image's long side to RapidOCR's max_side_len
+(2000 px) and, when the short side then falls below the detector's limit_side_len (736 px),
+scales the whole picture up again, so a 1080x7780 chat is read from a blurred quarter-size
+copy. Such an image (and only such an image) is detected in overlapping tiles along its long
+side, each at full resolution, and the tiles' lines are merged: a line cut by a tile's edge
+gives way to the whole line in the neighbouring tile, and a line seen whole in two tiles is
+kept once.
 """
 
+import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import onnxruntime
 from PIL import Image
@@ -14,8 +24,16 @@ from rapidocr import RapidOCR
 from rapidocr.main import RapidOCRError
 from rapidocr.utils.process_img import map_boxes_to_original
 
+from inference_sidecar.models.preprocess import pixel_array
+
 # Detection keeps boxes scoring at least this; callers can ask for stricter, not looser.
 DETECTION_MIN_SCORE = 0.5
+# Neighbouring tiles share this fraction of a tile: more than a line of text is tall.
+TILE_OVERLAP = 1 / 8
+# Boxes from two tiles covering more than this of the smaller one are the same line.
+SAME_LINE_OVERLAP = 0.5
+# rapidocr's sorted_boxes: boxes whose tops are closer than this are on one line.
+SAME_ROW_PX = 10
 
 
 @dataclass(frozen=True)
@@ -27,13 +45,21 @@ class OcrLine:
 
 
 @dataclass
-class _DetectedImage:
-    height: int
-    width: int
-    boxes: np.ndarray  # (n, 4, 2) in the detector's working coordinates
+class _Detected:
+    boxes: np.ndarray  # (n, 4, 2) float32, in the pixel coordinates of the image detected
     box_scores: list[float]
     crops: list[np.ndarray]
-    resize_record: dict
+
+    @staticmethod
+    def nothing() -> "_Detected":
+        return _Detected(np.zeros((0, 4, 2), dtype=np.float32), [], [])
+
+    def select(self, indices) -> "_Detected":
+        return _Detected(
+            self.boxes[list(indices)].reshape(-1, 4, 2),
+            [self.box_scores[i] for i in indices],
+            [self.crops[i] for i in indices],
+        )
 
 
 def cuda_available() -> bool:
@@ -46,6 +72,8 @@ class OcrModel:
         self.device = device
         det = engine.cfg.Det
         self.name = f"{_enum_value(det.ocr_version)}_{_enum_value(det.model_type)}"
+        self._max_side = int(engine.max_side_len)
+        self._detector_min_side = int(det.limit_side_len)
 
     @classmethod
     def load(cls, device: str = "cpu") -> "OcrModel":
@@ -72,7 +100,8 @@ class OcrModel:
     def read_batch(self, images: list[Image.Image]) -> list[list[OcrLine]]:
         """Every line found in each image, boxes in that image's pixel coordinates.
 
-        Not thread-safe (RapidOCR keeps per-call state); callers serialise through one worker.
+        Images are 8-bit RGB or greyscale (L). Not thread-safe (RapidOCR keeps per-call
+        state); callers serialise through one worker.
         """
         detected = [self._detect(image) for image in images]
         all_crops = [crop for item in detected for crop in item.crops]
@@ -80,18 +109,53 @@ class OcrModel:
         results, start = [], 0
         for item in detected:
             end = start + len(item.crops)
-            results.append(self._lines(item, texts[start:end], scores[start:end]))
+            results.append(_lines(item, texts[start:end], scores[start:end]))
             start = end
         return results
 
-    def _detect(self, image: Image.Image) -> _DetectedImage:
-        bgr = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])  # PP-OCR was trained on BGR
-        working, record = self._engine.preprocess_img(bgr)
+    def _detect(self, image: Image.Image) -> _Detected:
+        if self._needs_tiles(image.width, image.height):
+            return self._detect_in_tiles(image)
+        return self._detect_whole(image)
+
+    def _needs_tiles(self, width: int, height: int) -> bool:
+        """True when detection would shrink the image and then enlarge its short side again."""
+        long, short = max(width, height), min(width, height)
+        return long > self._max_side and short * self._max_side / long < self._detector_min_side
+
+    def _detect_whole(self, image: Image.Image) -> _Detected:
+        # Shrunk first, then turned into BGR (what PP-OCR was trained on): a resize treats
+        # each channel alike, so the pixels are those of converting first, without a
+        # full-size copy of a large picture.
+        working, record = self._engine.preprocess_img(pixel_array(image))
+        if working.ndim == 2:
+            bgr = cv2.cvtColor(working, cv2.COLOR_GRAY2BGR)
+        else:
+            bgr = np.ascontiguousarray(working[:, :, ::-1])
         try:
-            crops, det = self._engine.detect_and_crop(working, record)
+            crops, det = self._engine.detect_and_crop(bgr, record)
         except RapidOCRError:  # RapidOCR's way of saying "no text here"
-            return _DetectedImage(image.height, image.width, np.zeros((0, 4, 2)), [], [], record)
-        return _DetectedImage(image.height, image.width, det.boxes, list(det.scores), crops, record)
+            return _Detected.nothing()
+        boxes = map_boxes_to_original(
+            det.boxes.astype(np.float32), record, image.height, image.width
+        )
+        return _Detected(boxes, [float(s) for s in det.scores], crops)
+
+    def _detect_in_tiles(self, image: Image.Image) -> _Detected:
+        tall = image.height >= image.width
+        length, breadth = (image.height, image.width) if tall else (image.width, image.height)
+        tile = max(self._max_side, breadth)
+        spans = tile_spans(length, tile, math.ceil(tile * TILE_OVERLAP))
+        found = []
+        for start, end in spans:
+            area = (0, start, image.width, end) if tall else (start, 0, end, image.height)
+            part = self._detect_whole(image.crop(area))
+            part.boxes[:, :, 1 if tall else 0] += start
+            axis = part.boxes[:, :, 1 if tall else 0]
+            cut = (axis.min(axis=1) <= start + 1) & (start > 0)
+            cut |= (axis.max(axis=1) >= end - 1) & (end < length)
+            found.append((part, cut))
+        return _merge_tiles(found)
 
     def _recognise(self, crops: list[np.ndarray]) -> tuple[list[str], list[float]]:
         if not crops:
@@ -103,19 +167,61 @@ class OcrModel:
             return [""] * len(crops), [0.0] * len(crops)
         return list(rec.txts), [float(s) for s in rec.scores]
 
-    @staticmethod
-    def _lines(item: _DetectedImage, texts: list[str], scores: list[float]) -> list[OcrLine]:
-        if not item.crops:
-            return []
-        boxes = map_boxes_to_original(
-            item.boxes.astype(np.float32), item.resize_record, item.height, item.width
-        )
-        found = zip(texts, scores, item.box_scores, boxes, strict=True)
-        return [
-            OcrLine(text=text, score=score, box_score=float(box_score), box=box)
-            for text, score, box_score, box in found
-            if text.strip()
-        ]
+
+def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, end) of equal tiles, each at most `tile` long, spread evenly over 0..length
+    with at least `overlap` shared by neighbours."""
+    count = max(1, math.ceil((length - overlap) / (tile - overlap)))
+    size = min(length, math.ceil((length + (count - 1) * overlap) / count))
+    step = (length - size) / (count - 1) if count > 1 else 0
+    return [(round(i * step), round(i * step) + size) for i in range(count)]
+
+
+def _merge_tiles(found: list[tuple[_Detected, np.ndarray]]) -> _Detected:
+    """One detection from the tiles': whole lines before lines cut by a tile's edge, then
+    higher detection scores first; a line overlapping one already kept is the same line."""
+    merged = _Detected(
+        np.concatenate([part.boxes for part, _ in found]).reshape(-1, 4, 2),
+        [score for part, _ in found for score in part.box_scores],
+        [crop for part, _ in found for crop in part.crops],
+    )
+    cut = np.concatenate([flags for _, flags in found])
+    rects = np.concatenate([merged.boxes.min(axis=1), merged.boxes.max(axis=1)], axis=1)
+    kept: list[int] = []
+    for i in sorted(range(len(cut)), key=lambda i: (cut[i], -merged.box_scores[i])):
+        if not kept or _covered(rects[i], rects[kept]).max() <= SAME_LINE_OVERLAP:
+            kept.append(i)
+    return merged.select(_reading_order(merged.boxes[kept], kept))
+
+
+def _covered(rect: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """How much of the smaller of `rect` and each of `others` their intersection covers."""
+    low = np.maximum(rect[:2], others[:, :2])
+    high = np.minimum(rect[2:], others[:, 2:])
+    shared = np.prod(np.clip(high - low, 0, None), axis=1)
+    area = np.prod(rect[2:] - rect[:2])
+    other_areas = np.prod(others[:, 2:] - others[:, :2], axis=1)
+    return shared / np.maximum(np.minimum(area, other_areas), 1e-6)
+
+
+def _reading_order(boxes: np.ndarray, indices: list[int]) -> list[int]:
+    """`indices` ordered as rapidocr orders boxes: top to bottom, left to right in a row."""
+    if not indices:
+        return []
+    tops = boxes[:, 0, 1]
+    by_top = np.argsort(tops, kind="stable")
+    rows = np.concatenate([[0], np.cumsum(np.diff(tops[by_top]) >= SAME_ROW_PX)])
+    order = by_top[np.lexsort((boxes[by_top, 0, 0], rows))]
+    return [indices[i] for i in order]
+
+
+def _lines(item: _Detected, texts: list[str], scores: list[float]) -> list[OcrLine]:
+    found = zip(texts, scores, item.box_scores, item.boxes, strict=True)
+    return [
+        OcrLine(text=text, score=score, box_score=box_score, box=box)
+        for text, score, box_score, box in found
+        if text.strip()
+    ]
 
 
 def _enum_value(value) -> str:

@@ -9,13 +9,29 @@ from PIL import Image
 # CLIP's published pixel statistics; Chinese-CLIP reuses OpenAI's values.
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
+ROWS_PER_BAND = 256
 
 
-def rgb_array(image: Image.Image) -> np.ndarray:
-    """(H, W, 3) uint8 RGB pixels of a PIL image of any mode."""
-    if image.mode != "RGB":
+def pixel_array(image: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB pixels, or (H, W) for a greyscale (L) image: a large greyscale
+    picture is not tripled at full size when only a small copy of it is needed in colour.
+
+    Copied a band of rows at a time: np.asarray(image) goes through PIL's tobytes, which
+    holds the pixels twice over while it copies (gigabytes for a 100-megapixel picture).
+    """
+    if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    return np.asarray(image, dtype=np.uint8)
+    width, height = image.size
+    pixels = np.empty((height, width, 3) if image.mode == "RGB" else (height, width), np.uint8)
+    for top in range(0, height, ROWS_PER_BAND):
+        bottom = min(height, top + ROWS_PER_BAND)
+        pixels[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    return pixels
+
+
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 3) from (H, W, 3) or greyscale (H, W)."""
+    return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
 
 
 def clip_pixels(images: list[Image.Image], size: int) -> np.ndarray:
@@ -27,14 +43,18 @@ def clip_pixels(images: list[Image.Image], size: int) -> np.ndarray:
     """
     batch = np.empty((len(images), 3, size, size), dtype=np.float32)
     for i, image in enumerate(images):
-        resized = image.convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        # Squashed first: a greyscale picture becomes RGB at size x size, not at full size.
+        resized = image.resize((size, size), Image.Resampling.BICUBIC).convert("RGB")
         pixels = np.asarray(resized, dtype=np.float32) / 255.0
         batch[i] = ((pixels - CLIP_MEAN) / CLIP_STD).transpose(2, 0, 1)
     return batch
 
 
 def letterbox(rgb: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
-    """Fit an image into a black width x height canvas at the top-left, keeping its aspect.
+    """Fit an image (RGB or greyscale) into a black width x height RGB canvas at the
+    top-left, keeping its aspect.
 
     Returns the canvas and the scale from original to canvas pixels. This is the layout
     InsightFace's SCRFD was run with (bilinear resize, padding on the right or bottom).
@@ -45,7 +65,8 @@ def letterbox(rgb: np.ndarray, width: int, height: int) -> tuple[np.ndarray, flo
     else:
         new_w, new_h = width, max(1, int(width * src_h / src_w))
     canvas = np.zeros((height, width, 3), dtype=np.uint8)
-    canvas[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    canvas[:new_h, :new_w] = as_rgb(resized)
     return canvas, new_h / src_h
 
 

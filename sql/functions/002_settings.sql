@@ -119,8 +119,12 @@ begin
     -- an empty string clears the key
     perform photo_ai.set_if_given('api_key', case when api_key = '' then 'null'::jsonb
                                                   else pg_catalog.to_jsonb(api_key) end);
-    -- the cast to photo_ai.task[] rejects an unknown task name
-    perform photo_ai.set_if_given('tasks', pg_catalog.to_jsonb(tasks::photo_ai.task[]));
+    if exists (select 1 from pg_catalog.unnest(tasks) t
+               where not exists (select 1 from photo_ai.task r where r.name = t)) then
+        raise exception 'photo_ai: unknown task in %', tasks
+            using hint = 'SELECT name, description FROM photo_ai.task lists the tasks.';
+    end if;
+    perform photo_ai.set_if_given('tasks', pg_catalog.to_jsonb(tasks));
     perform photo_ai.set_if_given('max_attempts', pg_catalog.to_jsonb(max_attempts));
     perform photo_ai.set_if_given('lease_seconds', pg_catalog.to_jsonb(lease_seconds));
     perform photo_ai.set_if_given('request_timeout_seconds',
@@ -131,6 +135,10 @@ begin
     perform photo_ai.set_if_given('query_cache_size', pg_catalog.to_jsonb(query_cache_size));
     perform photo_ai.set_if_given('search_timeout_seconds',
                                   pg_catalog.to_jsonb(search_timeout_seconds));
+    if sidecar_url is not null or api_key is not null then
+        -- a new address or key may be the fix: the next claim tries the sidecar again
+        delete from photo_ai.problem where scope = 'sidecar';
+    end if;
     return (select pg_catalog.jsonb_object_agg(s.name, s.value) from photo_ai.settings s);
 end
 $func$;

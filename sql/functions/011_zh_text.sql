@@ -29,7 +29,8 @@ returns boolean
 language sql immutable strict parallel safe
 set search_path to pg_catalog, pg_temp
 as $func$
-    select _text ~ '^[\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]*$'
+    -- the CJK ranges of photo_ai_plpython/cjk.py, written in by the build
+    select _text ~ '^[\s@CJK_RANGES@]*$'
        and _text ~ '\S'
 $func$;
 comment on function photo_ai.is_cjk_text(text) is

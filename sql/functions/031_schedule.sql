@@ -17,30 +17,59 @@ comment on function photo_ai.require_pg_cron() is
     'Raises a readable error when pg_cron is missing from this database.';
 
 -------------------------------------------------------------------------------
+-- worker_cron_command: what each pg_cron job runs. Once photo_ai is dropped, the job
+-- removes its own schedule instead of failing every minute.
+create or replace function photo_ai.worker_cron_command(_batch_size int)
+returns text
+language sql immutable strict
+set search_path to pg_catalog, pg_temp
+as $func$
+    select pg_catalog.format($command$DO $photo_ai_worker$
+DECLARE
+    _summary jsonb;
+BEGIN
+    IF pg_catalog.to_regprocedure('photo_ai.run_worker(integer,integer,boolean,jsonb)') IS NULL THEN
+        PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE 'photo\_ai\_worker\_%%';
+    ELSE
+        CALL photo_ai.run_worker(55, %s, false, _summary);
+    END IF;
+END
+$photo_ai_worker$
+$command$, _batch_size)
+$func$;
+comment on function photo_ai.worker_cron_command(int) is
+    'The command of a scheduled worker: CALL photo_ai.run_worker(55, batch_size), or, once '
+    'photo_ai is gone, the removal of the photo_ai_worker_* schedules.';
+
+-------------------------------------------------------------------------------
 -- schedule_worker: a pg_cron job that keeps a worker running (bookworm's pg_cron 1.4
--- has no seconds schedules, so each minute starts a worker that runs about 55 s)
+-- has no seconds schedules, so each minute starts a worker that runs about 55 s). SECURITY
+-- DEFINER: photo_ai_admin schedules the extension's own worker, nothing else.
 create or replace function photo_ai.schedule_worker(workers int default 1, batch_size int default 16)
 returns setof bigint
-language plpgsql volatile
+language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _n int;
     _job_id bigint;
 begin
+    if workers < 1 or batch_size < 1 then
+        raise exception 'photo_ai: workers and batch_size must be at least 1';
+    end if;
     perform photo_ai.require_pg_cron();
     perform photo_ai.unschedule_worker();
     for _n in 1 .. workers loop
-        _job_id := photo_ai.cron_schedule(
-            format('photo_ai_worker_%s', _n), '* * * * *',
-            format('CALL photo_ai.run_worker(max_seconds => 55, batch_size => %s)', batch_size));
+        _job_id := photo_ai.cron_schedule(pg_catalog.format('photo_ai_worker_%s', _n),
+                                          '* * * * *', photo_ai.worker_cron_command(batch_size));
         return next _job_id;
     end loop;
 end
 $func$;
 comment on function photo_ai.schedule_worker(int, int) is
     'Installs pg_cron jobs (one per worker) that run CALL photo_ai.run_worker(55) every '
-    'minute; returns the cron job ids. Replaces an earlier schedule.';
+    'minute; returns the cron job ids. Replaces an earlier schedule; a schedule left behind '
+    'by DROP EXTENSION removes itself at its next run.';
 
 -------------------------------------------------------------------------------
 -- cron_schedule / unschedule_worker: pg_cron is optional, so it is only reached through
@@ -62,7 +91,7 @@ comment on function photo_ai.cron_schedule(text, text, text) is
 
 create or replace function photo_ai.unschedule_worker()
 returns int
-language plpgsql volatile
+language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare

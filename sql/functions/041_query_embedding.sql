@@ -4,21 +4,19 @@
 -- fail for want of them: every function here reports a problem instead of raising.
 
 -------------------------------------------------------------------------------
--- sidecar_problem: one line saying why a sidecar answer holds no result
+-- sidecar_problem: one line saying why a sidecar answer holds no CLIP result, in the
+-- words of the job policy's classification (photo_ai.answer_outcome)
 create or replace function photo_ai.sidecar_problem(_answer jsonb)
 returns text
-language sql immutable parallel safe
+language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select case
-        when _error->>'kind' = 'model_missing' then 'the CLIP model is missing: ' || (_error->>'detail')
-        when _status = 0 then 'the sidecar did not answer: ' || (_answer->>'error')
-        when _status = 401 then 'the sidecar refused the API key (photo_ai.configure(api_key => ...))'
-        else pg_catalog.format('the sidecar answered %s: %s', _status,
-                               coalesce(_error->>'detail', _error->>'kind', _answer->>'error', 'no detail'))
-    end
-    from (select (_answer->>'status')::int as _status
-               , coalesce(_answer->'body'->'errors'->'clip', _answer->'body'->'error') as _error) a
+    select case o.kind
+        when 'model_missing' then 'the CLIP model is missing: ' || o.detail
+        when 'unreachable' then 'the sidecar did not answer: ' || o.detail
+        when 'timeout' then 'the sidecar did not answer: ' || o.detail
+        else o.detail end
+    from photo_ai.answer_outcome(_answer, 'clip') o
 $func$;
 comment on function photo_ai.sidecar_problem(jsonb) is
     'A readable reason why a sidecar answer has no CLIP result (model missing, no answer, '

@@ -9,13 +9,7 @@
 -- word), but the asset filters are checked best first and only until enough pass: a
 -- common word does not look up thousands of assets.
 create or replace function photo_ai.text_hits
-( _include tsquery
-, _exclude tsquery
-, _owner_id uuid
-, _taken_after timestamptz
-, _taken_before timestamptz
-, _limit int
-)
+(_include tsquery, _filter photo_ai.search_filter, _limit int)
 returns table (asset_id uuid, rank int, score float8)
 language sql stable parallel safe
 set search_path to pg_catalog, pg_temp
@@ -30,20 +24,21 @@ as $func$
             select o.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, _include)::float8 as score
             from photo_ai.ocr_result o
             where _include is not null
-              and o.tsv @@ _include and (_exclude is null or not o.tsv @@ _exclude)
+              and o.tsv @@ _include
+              and ((_filter).excluded is null or not o.tsv @@ (_filter).excluded)
             order by 2 desc, 1
         ) m
         where exists (
             select 1 from photo_ai.source_asset a
             where a.id = m.asset_id and a.deleted_at is null
-              and (_owner_id is null or a.owner_id = _owner_id)
-              and (_taken_after is null or a.taken_at >= _taken_after)
-              and (_taken_before is null or a.taken_at <= _taken_before))
+              and ((_filter).owner_id is null or a.owner_id = (_filter).owner_id)
+              and ((_filter).taken_after is null or a.taken_at >= (_filter).taken_after)
+              and ((_filter).taken_before is null or a.taken_at <= (_filter).taken_before))
         order by m.score desc, m.asset_id
         limit _limit
     ) h
 $func$;
-comment on function photo_ai.text_hits(tsquery, tsquery, uuid, timestamptz, timestamptz, int) is
+comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
     'The OCR text arm of hybrid_search: assets whose text matches, ranked by ts_rank with '
     'line prominence weights; filters by owner, date taken and the trash.';
 
@@ -55,14 +50,7 @@ comment on function photo_ai.text_hits(tsquery, tsquery, uuid, timestamptz, time
 -- every distance: cosine_distance() is <=>, but as a function no index serves it. The
 -- one statement is run with either ORDER BY, and planned for the filters actually given.
 create or replace function photo_ai.nearest_embeddings
-( _embedding public.vector
-, _exclude tsquery
-, _owner_id uuid
-, _taken_after timestamptz
-, _taken_before timestamptz
-, _limit int
-, _exact boolean
-)
+(_embedding public.vector, _filter photo_ai.search_filter, _limit int, _exact boolean)
 returns table (asset_id uuid, distance float8)
 language plpgsql stable
 set search_path to pg_catalog, pg_temp
@@ -73,20 +61,21 @@ begin
         from photo_ai.clip_embedding c
         join photo_ai.source_asset a on a.id = c.asset_id
         where a.deleted_at is null
-          and ($3 is null or a.owner_id = $3)
-          and ($4 is null or a.taken_at >= $4)
-          and ($5 is null or a.taken_at <= $5)
-          and ($2 is null or not exists (
+          and ($2 is null or a.owner_id = $2)
+          and ($3 is null or a.taken_at >= $3)
+          and ($4 is null or a.taken_at <= $4)
+          and ($5 is null or not exists (
                   select 1 from photo_ai.ocr_result o
-                  where o.asset_id = c.asset_id and o.tsv @@ $2))
+                  where o.asset_id = c.asset_id and o.tsv @@ $5))
         order by %s
         limit $6 $sql$,
         case when _exact then 'public.cosine_distance(c.embedding, $1)'
              else 'c.embedding operator(public.<=>) $1' end)
-    using _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit;
+    using _embedding, (_filter).owner_id, (_filter).taken_after, (_filter).taken_before,
+          (_filter).excluded, _limit;
 end
 $func$;
-comment on function photo_ai.nearest_embeddings(public.vector, tsquery, uuid, timestamptz, timestamptz, int, boolean) is
+comment on function photo_ai.nearest_embeddings(public.vector, photo_ai.search_filter, int, boolean) is
     'The assets whose CLIP embeddings are nearest to a vector (cosine), filtered by owner, '
     'date taken, the trash and excluded text; through the HNSW index, or exactly.';
 
@@ -95,13 +84,7 @@ comment on function photo_ai.nearest_embeddings(public.vector, tsquery, uuid, ti
 -- keep so few photos that the index scan gives up before finding enough, the photos
 -- they keep are few, and an exact search over them is cheap and complete.
 create or replace function photo_ai.semantic_hits
-( _embedding public.vector
-, _exclude tsquery
-, _owner_id uuid
-, _taken_after timestamptz
-, _taken_before timestamptz
-, _limit int
-)
+(_embedding public.vector, _filter photo_ai.search_filter, _limit int)
 returns table (asset_id uuid, rank int, similarity float8)
 language plpgsql stable
 set search_path to pg_catalog, pg_temp
@@ -117,11 +100,11 @@ begin
     -- the candidate list must hold the results asked for (pgvector allows up to 1000)
     perform pg_catalog.set_config('hnsw.ef_search', least(1000, greatest(_limit,
         photo_ai.setting('hnsw_ef_search')::text::int))::text, true);
-    _nearest := (select pg_catalog.jsonb_agg(n) from photo_ai.nearest_embeddings(
-        _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit, false) n);
+    _nearest := (select pg_catalog.jsonb_agg(n)
+                 from photo_ai.nearest_embeddings(_embedding, _filter, _limit, false) n);
     if coalesce(pg_catalog.jsonb_array_length(_nearest), 0) < _limit then
-        _nearest := (select pg_catalog.jsonb_agg(n) from photo_ai.nearest_embeddings(
-            _embedding, _exclude, _owner_id, _taken_after, _taken_before, _limit, true) n);
+        _nearest := (select pg_catalog.jsonb_agg(n)
+                     from photo_ai.nearest_embeddings(_embedding, _filter, _limit, true) n);
     end if;
     return query
     select n.asset_id, (row_number() over (order by n.distance, n.asset_id))::int, 1 - n.distance
@@ -129,7 +112,7 @@ begin
     order by n.distance, n.asset_id;
 end
 $func$;
-comment on function photo_ai.semantic_hits(public.vector, tsquery, uuid, timestamptz, timestamptz, int) is
+comment on function photo_ai.semantic_hits(public.vector, photo_ai.search_filter, int) is
     'The CLIP arm of hybrid_search (and of similar_assets, search_by_image): the nearest '
     'embeddings by cosine distance through the HNSW index (iterative scan, so filters do not '
     'starve it; an exact search when they keep too few photos for the index to find), with '
@@ -154,14 +137,26 @@ set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _q record := photo_ai.parse_search(query);
-    -- fusion needs depth in each arm; a single arm needs only what is shown
-    _depth int := case when _q.mode = 'both' then least(greatest(2 * max_results, 100), 1000)
+    -- fusion needs depth in each arm; a single arm needs only what is shown (bigint: any
+    -- max_results, 2147483647 for "all of them" too, may be asked for)
+    _depth int := case when _q.mode = 'both'
+                       then least(greatest(2 * max_results::bigint, 100), 1000)
                        else max_results end;
+    _filter photo_ai.search_filter := row(owner_id, taken_after, taken_before, _q.exclude_query);
     _embedding public.vector;
     _arm text := 'not asked';
 begin
-    if rrf_k is null or rrf_k < 1 or text_weight < 0 or semantic_weight < 0 then
-        raise exception 'photo_ai: rrf_k must be at least 1 and the weights not negative';
+    -- NaN passes "< 0" (it sorts above every number) and would make every score NaN;
+    -- an infinite weight makes every hit of its arm score alike
+    if rrf_k is null or rrf_k < 1
+       or not coalesce(text_weight >= 0 and text_weight < 'infinity'
+                       and semantic_weight >= 0 and semantic_weight < 'infinity', false) then
+        raise exception 'photo_ai: rrf_k must be at least 1 and text_weight and semantic_weight '
+                        'finite numbers, 0 or more (given: rrf_k %, text_weight %, '
+                        'semantic_weight %)', rrf_k, text_weight, semantic_weight;
+    end if;
+    if min_similarity = 'NaN' then
+        raise exception 'photo_ai: min_similarity must be a number from -1 to 1, or NULL';
     end if;
     if coalesce(max_results, 0) < 1 then
         return;
@@ -175,17 +170,15 @@ begin
     end if;
     return query
     with text_arm as (
-        select * from photo_ai.text_hits(_q.include_query, _q.exclude_query, owner_id,
-                                         taken_after, taken_before, _depth)
+        select * from photo_ai.text_hits(_q.include_query, _filter, _depth)
         where _q.mode <> 'clip' and _q.include_query is not null
     ), semantic_arm as (
-        select * from photo_ai.semantic_hits(_embedding, _q.exclude_query, owner_id,
-                                             taken_after, taken_before, _depth) s
+        select * from photo_ai.semantic_hits(_embedding, _filter, _depth) s
         where _embedding is not null and s.similarity >= coalesce(min_similarity, '-infinity')
     ), fused as (
         select coalesce(t.asset_id, s.asset_id) as asset_id
-             , coalesce(text_weight / (rrf_k + t.rank), 0)
-               + coalesce(semantic_weight / (rrf_k + s.rank), 0) as score
+             , coalesce(text_weight / (rrf_k::float8 + t.rank), 0)
+               + coalesce(semantic_weight / (rrf_k::float8 + s.rank), 0) as score
              , t.rank as text_rank, t.score as text_score
              , s.rank as semantic_rank, s.similarity as semantic_score
         from text_arm t
@@ -206,6 +199,7 @@ comment on function photo_ai.hybrid_search(text, int, uuid, timestamptz, timesta
     'score = text_weight / (rrf_k + text_rank) + semantic_weight / (rrf_k + semantic_rank). '
     'Prefix ocr: searches text only, clip: meaning only. All terms must occur; "a phrase" as '
     'written; -term excludes. Filters: owner_id, taken_after, taken_before (inclusive); '
-    'trashed photos never. min_similarity drops weaker semantic hits. When CLIP cannot be '
+    'trashed photos never. min_similarity drops weaker semantic hits. max_results under 1 '
+    'returns nothing; weights must be finite and not negative. When CLIP cannot be '
     'asked (model missing, sidecar down) the text arm still answers, a NOTICE says why and '
     'the column semantic_arm reads off: <why>.';

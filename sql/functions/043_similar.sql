@@ -28,9 +28,15 @@ begin
             using errcode = 'no_data_found',
                   hint = 'Its clip job must run first: see SELECT * FROM photo_ai.status.';
     end if;
+    if coalesce(max_results, 0) < 1 then
+        return;  -- as hybrid_search: no rows asked for, none given
+    end if;
     return query
     select h.asset_id, h.similarity
-    from photo_ai.semantic_hits(_embedding, null, _asset.owner_id, null, null, max_results + 1) h
+    -- one more, as the photo itself is among them (least(): max_results may be int's largest)
+    from photo_ai.semantic_hits(_embedding,
+        row(_asset.owner_id, null, null, null)::photo_ai.search_filter,
+        least(max_results, 2147483646) + 1) h
     where h.asset_id <> _id
     order by h.rank
     limit max_results;
@@ -39,7 +45,7 @@ $func$;
 comment on function photo_ai.similar_assets(uuid, int) is
     'The photos most like a given one by CLIP embedding (cosine similarity), itself excluded; '
     'limited to its owner''s photos when it has an owner. Errors clearly when the asset does '
-    'not exist, is in the trash or has no embedding yet.';
+    'not exist, is in the trash or has no embedding yet. max_results under 1 returns nothing.';
 
 -------------------------------------------------------------------------------
 -- image_embedding: the CLIP embedding the sidecar computes for uploaded image bytes
@@ -78,13 +84,16 @@ language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 begin
+    if coalesce(max_results, 0) < 1 then
+        return;  -- as hybrid_search: no rows asked for, none given (and the sidecar not asked)
+    end if;
     return query
     select h.asset_id, h.similarity
-    from photo_ai.semantic_hits(photo_ai.image_embedding(image), null, null, null, null, max_results) h
+    from photo_ai.semantic_hits(photo_ai.image_embedding(image), null, max_results) h
     order by h.rank;
 end
 $func$;
 comment on function photo_ai.search_by_image(bytea, int) is
     'The photos most like an uploaded image (its bytes: JPEG, PNG, HEIC, ...) by CLIP '
     'embedding, cosine similarity. The sidecar embeds the image; its errors (unreadable '
-    'image, CLIP model missing) are raised as they are.';
+    'image, CLIP model missing) are raised as they are. max_results under 1 returns nothing.';

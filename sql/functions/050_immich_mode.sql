@@ -30,7 +30,7 @@ returns boolean
 language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select photo_ai.setting('mode') = '"immich"'::jsonb
+    select photo_ai.asset_source() = 'immich'
 $func$;
 comment on function photo_ai.immich_mode() is
     'True when photo_ai reads Immich''s assets and writes its results into Immich''s tables.';
@@ -57,23 +57,20 @@ comment on function photo_ai.immich_config() is
     'admin changed is there, the rest is Immich''s default.';
 
 -------------------------------------------------------------------------------
--- immich_task_enabled: whether Immich's admin has the feature of a task switched on;
--- photo_ai writes into Immich's tables only what Immich itself would write
-create or replace function photo_ai.immich_task_enabled(_task photo_ai.task, _config jsonb)
+-- immich_feature_enabled: whether Immich's admin has a machine-learning feature (clip,
+-- facialRecognition, ocr: the keys of Immich's configuration) switched on
+create or replace function photo_ai.immich_feature_enabled(_feature text)
 returns boolean
-language sql immutable
+language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select coalesce((_config #>> '{machineLearning,enabled}')::boolean, true)
-       and coalesce((_config #>> array['machineLearning',
-                        case _task when 'clip' then 'clip'
-                                   when 'faces' then 'facialRecognition'
-                                   when 'ocr' then 'ocr' end,
-                        'enabled'])::boolean, true)
+    select coalesce((c #>> '{machineLearning,enabled}')::boolean, true)
+       and coalesce((c #>> array['machineLearning', _feature, 'enabled'])::boolean, true)
+    from (select photo_ai.immich_config() as c) config
 $func$;
-comment on function photo_ai.immich_task_enabled(photo_ai.task, jsonb) is
-    'Whether Immich''s configuration (immich_config) has machine learning and the task''s '
-    'feature (smart search, facial recognition, OCR) enabled; Immich''s default is yes.';
+comment on function photo_ai.immich_feature_enabled(text) is
+    'Whether Immich''s configuration (immich_config) has machine learning and one of its '
+    'features (clip, facialRecognition, ocr) enabled; Immich''s default is yes.';
 
 -------------------------------------------------------------------------------
 -- immich_search_tokens: Immich's tokenizeForSearch (server/src/utils/database.ts), the
@@ -149,40 +146,19 @@ begin
         'Immich made when there is one): id, path, checksum, is_image, owner, date taken, '
         'deleted_at.';
 
-    drop trigger if exists photo_ai_queue_inserted on public.asset;
-    create trigger photo_ai_queue_inserted after insert on public.asset
-        referencing new table as inserted_assets
-        for each statement execute function photo_ai.immich_assets_inserted();
-    comment on trigger photo_ai_queue_inserted on public.asset is
-        'photo_ai: queues OCR, CLIP and faces for new assets (they wait for their preview).';
-
-    drop trigger if exists photo_ai_requeue_changed on public.asset;
-    create trigger photo_ai_requeue_changed after update on public.asset
-        referencing old table as old_assets new table as new_assets
-        for each statement execute function photo_ai.immich_assets_updated();
-    comment on trigger photo_ai_requeue_changed on public.asset is
-        'photo_ai: analyses changed or restored assets again; drops the work of trashed ones.';
-
-    drop trigger if exists photo_ai_forget_deleted on public.asset;
-    create trigger photo_ai_forget_deleted after delete on public.asset
-        referencing old table as deleted_assets
-        for each statement execute function photo_ai.forget_deleted_assets();
-    comment on trigger photo_ai_forget_deleted on public.asset is
-        'photo_ai: deletes the jobs and photo_ai results of deleted assets.';
-
-    drop trigger if exists photo_ai_preview_made on public.asset_file;
-    create trigger photo_ai_preview_made after insert on public.asset_file
-        referencing new table as new_files
-        for each statement execute function photo_ai.immich_previews_written();
-    comment on trigger photo_ai_preview_made on public.asset_file is
-        'photo_ai: starts the work that waited for a new preview; queues videos that now have one.';
-
-    drop trigger if exists photo_ai_preview_remade on public.asset_file;
-    create trigger photo_ai_preview_remade after update on public.asset_file
-        referencing old table as old_files new table as new_files
-        for each statement execute function photo_ai.immich_previews_written();
-    comment on trigger photo_ai_preview_remade on public.asset_file is
-        'photo_ai: starts the work that waited for a preview Immich made again.';
+    perform photo_ai.attach_trigger('public', 'asset', 'photo_ai_queue_inserted', 'insert',
+        'immich_assets_changed',
+        'photo_ai: queues OCR, CLIP and faces for new assets (they wait for their preview).');
+    perform photo_ai.attach_trigger('public', 'asset', 'photo_ai_requeue_changed', 'update',
+        'immich_assets_changed',
+        'photo_ai: analyses changed or restored assets again; drops the work of trashed ones.');
+    perform photo_ai.attach_trigger('public', 'asset', 'photo_ai_forget_deleted', 'delete',
+        'immich_assets_changed', 'photo_ai: deletes the jobs and photo_ai results of deleted assets.');
+    perform photo_ai.attach_trigger('public', 'asset_file', 'photo_ai_preview_made', 'insert',
+        'immich_previews_written',
+        'photo_ai: starts the work that waited for a new preview; queues videos that now have one.');
+    perform photo_ai.attach_trigger('public', 'asset_file', 'photo_ai_preview_remade', 'update',
+        'immich_previews_written', 'photo_ai: starts the work that waited for a preview Immich made again.');
 end
 $func$;
 comment on function photo_ai.use_immich_assets() is
@@ -196,16 +172,17 @@ returns void
 language plpgsql volatile
 set search_path to pg_catalog, pg_temp
 as $func$
+declare
+    _trigger record;
 begin
-    if pg_catalog.to_regclass('public.asset') is not null then
-        drop trigger if exists photo_ai_queue_inserted on public.asset;
-        drop trigger if exists photo_ai_requeue_changed on public.asset;
-        drop trigger if exists photo_ai_forget_deleted on public.asset;
-    end if;
-    if pg_catalog.to_regclass('public.asset_file') is not null then
-        drop trigger if exists photo_ai_preview_made on public.asset_file;
-        drop trigger if exists photo_ai_preview_remade on public.asset_file;
-    end if;
+    for _trigger in
+        select t.tgname, c.relname from pg_catalog.pg_trigger t
+        join pg_catalog.pg_class c on c.oid = t.tgrelid
+        where c.relnamespace = 'public'::regnamespace and c.relname in ('asset', 'asset_file')
+          and t.tgname like 'photo\_ai\_%'
+    loop
+        execute pg_catalog.format('drop trigger %I on public.%I', _trigger.tgname, _trigger.relname);
+    end loop;
 end
 $func$;
 comment on function photo_ai.drop_immich_triggers() is

@@ -1,8 +1,10 @@
 -------------------------------------------------------------------------------
 -- Immich mode's results, written where Immich reads them, the way Immich's own jobs write
 -- them (server/src/services/smart-info.service.ts, person.service.ts, ocr.service.ts of
--- Immich v2). photo_ai.write_result calls write_immich_result after storing photo_ai's own
--- copy; both happen in one subtransaction, so they succeed or fail together.
+-- Immich v2). They are derived tasks (immich_ocr, immich_clip, immich_faces; registered
+-- in sql/data/) bound to Immich mode: each reads what photo_ai's own task stored (the
+-- *_input functions) and writes it into Immich's tables, unless Immich's admin has that
+-- feature switched off (Immich gets nothing it did not ask for).
 --
 -- Immich's trigger functions (updated_at, the audit triggers) name their tables and
 -- functions without a schema, so the statements that change Immich's tables run with
@@ -49,6 +51,9 @@ declare
     _embedding public.vector := (_result->'embedding')::text::public.vector;
     _dims int;
 begin
+    if _embedding is null or not photo_ai.immich_feature_enabled('clip') then
+        return;
+    end if;
     select a.atttypmod into _dims
     from pg_catalog.pg_attribute a
     where a.attrelid = 'public.smart_search'::regclass and a.attname = 'embedding';
@@ -75,18 +80,22 @@ comment on function photo_ai.write_immich_clip(uuid, jsonb) is
 -------------------------------------------------------------------------------
 -- write_immich_ocr: asset_ocr rows and ocr_search.text, as Immich's OCR job writes them;
 -- the lines are the ones Immich would keep with its configured scores
-create or replace function photo_ai.write_immich_ocr(_asset_id uuid, _result jsonb, _config jsonb)
+create or replace function photo_ai.write_immich_ocr(_asset_id uuid, _result jsonb)
 returns void
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
+    _config jsonb := photo_ai.immich_config();
     _min_box float8 := coalesce((_config #>> '{machineLearning,ocr,minDetectionScore}')::float8, 0.5);
     _min_text float8 := coalesce((_config #>> '{machineLearning,ocr,minRecognitionScore}')::float8, 0.8);
     _rows jsonb;
     _search text;
     _has_text boolean;
 begin
+    if _result is null or not photo_ai.immich_feature_enabled('ocr') then
+        return;
+    end if;
     -- immich_ml keeps a box scoring at least minDetectionScore, a text scoring above
     -- minRecognitionScore
     select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
@@ -128,7 +137,7 @@ begin
     perform pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 end
 $func$;
-comment on function photo_ai.write_immich_ocr(uuid, jsonb, jsonb) is
+comment on function photo_ai.write_immich_ocr(uuid, jsonb) is
     'Immich mode: replaces an asset''s rows in Immich''s asset_ocr (normalised 4-point boxes, '
     'box and text scores) and its ocr_search text (Immich''s search tokens), keeping the '
     'lines Immich''s configured scores keep; sets asset_job_status.ocrAt.';
@@ -176,12 +185,13 @@ comment on function photo_ai.immich_nearest_person(uuid, public.vector, float8, 
 -- face of the same owner within Immich's max distance (immich_join_persons); the others
 -- keep personId null for Immich's own facial recognition job, which clusters them and
 -- makes new persons (with thumbnails only Immich can make). Manual and EXIF faces stay.
-create or replace function photo_ai.write_immich_faces(_asset_id uuid, _result jsonb, _config jsonb)
+create or replace function photo_ai.write_immich_faces(_asset_id uuid, _result jsonb)
 returns void
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
+    _config jsonb := photo_ai.immich_config();
     _width int := coalesce((_result #>> '{image,width}')::int, 0);
     _height int := coalesce((_result #>> '{image,height}')::int, 0);
     _max_distance float8 :=
@@ -198,6 +208,9 @@ declare
     _new jsonb;
     _id uuid;
 begin
+    if _result is null or not photo_ai.immich_feature_enabled('facialRecognition') then
+        return;
+    end if;
     select a."ownerId" into _owner_id from public.asset a where a.id = _asset_id;
     if _owner_id is null then
         return;  -- deleted meanwhile
@@ -275,36 +288,54 @@ begin
     perform pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 end
 $func$;
-comment on function photo_ai.write_immich_faces(uuid, jsonb, jsonb) is
+comment on function photo_ai.write_immich_faces(uuid, jsonb) is
     'Immich mode: writes an asset''s detected faces into Immich''s asset_face and face_search '
     '(pixel boxes in the analysed image, its size), keeping the id and person of faces found '
     'again, joining new faces to the nearest person within Immich''s max distance (or '
     'leaving them to Immich''s recognition job); sets asset_job_status.facesRecognizedAt.';
 
 -------------------------------------------------------------------------------
--- write_immich_result: the hook in photo_ai.write_result (023)
-create or replace function photo_ai.write_immich_result(_task photo_ai.task, _asset_id uuid, _result jsonb)
-returns void
-language plpgsql volatile security definer
+-- immich_*_input: what the immich_* tasks compute from, photo_ai's own stored results in
+-- the shapes the writers above take (the sidecar's)
+create or replace function photo_ai.immich_ocr_input(_asset_id uuid)
+returns jsonb
+language sql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-declare
-    _config jsonb;
-begin
-    if not photo_ai.immich_mode() then
-        return;
-    end if;
-    _config := photo_ai.immich_config();
-    if not photo_ai.immich_task_enabled(_task, _config) then
-        return;  -- Immich's admin has this feature off: Immich gets nothing it did not ask for
-    end if;
-    case _task
-        when 'ocr' then perform photo_ai.write_immich_ocr(_asset_id, _result, _config);
-        when 'clip' then perform photo_ai.write_immich_clip(_asset_id, _result);
-        when 'faces' then perform photo_ai.write_immich_faces(_asset_id, _result, _config);
-    end case;
-end
+    select pg_catalog.jsonb_build_object('model', o.model, 'text', o.text, 'lines', o.lines)
+    from photo_ai.ocr_result o where o.asset_id = _asset_id
 $func$;
-comment on function photo_ai.write_immich_result(photo_ai.task, uuid, jsonb) is
-    'In Immich mode, also stores a task''s result where Immich reads it (smart_search, '
-    'asset_ocr/ocr_search, asset_face/face_search, asset_job_status); nothing otherwise.';
+comment on function photo_ai.immich_ocr_input(uuid) is
+    'Immich mode: an asset''s OCR result as photo_ai stored it, for write_immich_ocr.';
+
+create or replace function photo_ai.immich_clip_input(_asset_id uuid)
+returns jsonb
+language sql stable security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    select pg_catalog.jsonb_build_object('model', c.model,
+                                         'embedding', pg_catalog.to_jsonb(c.embedding::real[]))
+    from photo_ai.clip_embedding c where c.asset_id = _asset_id
+$func$;
+comment on function photo_ai.immich_clip_input(uuid) is
+    'Immich mode: an asset''s CLIP embedding as photo_ai stored it, for write_immich_clip.';
+
+create or replace function photo_ai.immich_faces_input(_asset_id uuid)
+returns jsonb
+language sql stable security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    select pg_catalog.jsonb_build_object(
+        'model', s.model,
+        'image', pg_catalog.jsonb_build_object('width', s.image_width, 'height', s.image_height),
+        'faces', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'box', pg_catalog.to_jsonb(f.box), 'score', f.score,
+                       'landmarks', pg_catalog.to_jsonb(f.landmarks),
+                       'embedding', pg_catalog.to_jsonb(f.embedding::real[])) order by f.id)
+            from photo_ai.face f where f.asset_id = s.asset_id), '[]'))
+    from photo_ai.face_scan s where s.asset_id = _asset_id
+$func$;
+comment on function photo_ai.immich_faces_input(uuid) is
+    'Immich mode: an asset''s face scan as photo_ai stored it (the analysed image''s size, '
+    'boxes and embeddings), for write_immich_faces.';

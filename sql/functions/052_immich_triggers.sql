@@ -47,58 +47,45 @@ comment on function photo_ai.preview_ready(uuid[]) is
     'Lets the queued jobs that waited for these assets'' previews run now.';
 
 -------------------------------------------------------------------------------
--- Immich's asset table
-create or replace function photo_ai.immich_assets_inserted()
+-- Immich's asset table: new assets are queued to wait for their preview; trashed ones lose
+-- their work (Immich keeps its own rows for a restore), restored ones are analysed again
+-- now; new content (a library rescan found the file changed) once Immich has made the new
+-- preview. A move ("originalPath" alone, e.g. the storage template) is no new content: the
+-- view resolves paths when the job runs, and only a job that failed is tried again.
+create or replace function photo_ai.immich_assets_changed()
 returns trigger
 language plpgsql security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
-    _ids uuid[] := array(select i.id from inserted_assets i);
-begin
-    perform photo_ai.enqueue(_ids);
-    perform photo_ai.wait_for_preview(_ids);
-    return null;
-exception when others then
-    raise warning 'photo_ai: could not queue new assets (%); run photo_ai.backfill()', sqlerrm;
-    return null;
-end
-$func$;
-comment on function photo_ai.immich_assets_inserted() is
-    'Trigger on Immich''s asset table: queues the enabled tasks for new assets, to run once '
-    'Immich has made their preview; never fails the insert.';
-
-create or replace function photo_ai.immich_assets_updated()
-returns trigger
-language plpgsql security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-declare
-    _new_content uuid[];
+    _ids uuid[];
     _moved record;
 begin
-    -- trashed: the work goes (Immich keeps its own rows for a restore)
+    if tg_op = 'INSERT' then
+        _ids := array(select n.id from new_rows n);
+        perform photo_ai.enqueue(_ids);
+        perform photo_ai.wait_for_preview(_ids);
+        return null;
+    elsif tg_op = 'DELETE' then
+        perform photo_ai.drop_asset_work(array(select o.id from old_rows o));
+        return null;
+    end if;
     perform photo_ai.drop_asset_work(array(
-        select n.id from new_assets n join old_assets o on o.id = n.id
+        select n.id from new_rows n join old_rows o on o.id = n.id
         where n."deletedAt" is not null and o."deletedAt" is null));
-    -- restored: analysed again now (its preview is there)
     perform photo_ai.enqueue(array(
-        select n.id from new_assets n join old_assets o on o.id = n.id
+        select n.id from new_rows n join old_rows o on o.id = n.id
         where n."deletedAt" is null and o."deletedAt" is not null));
-    -- new content (a library rescan found the file changed): analysed again once Immich
-    -- has made the new preview. A move ("originalPath" alone, e.g. the storage template)
-    -- is no new content, and the view resolves paths when the job runs.
-    _new_content := array(
-        select n.id from new_assets n join old_assets o on o.id = n.id
+    _ids := array(
+        select n.id from new_rows n join old_rows o on o.id = n.id
         where n."deletedAt" is null and o."deletedAt" is null
           and (n.checksum is distinct from o.checksum or n.type is distinct from o.type));
-    perform photo_ai.enqueue(_new_content);
-    perform photo_ai.wait_for_preview(_new_content);
-    -- a job that failed for a file that has moved since gets another try
+    perform photo_ai.enqueue(_ids);
+    perform photo_ai.wait_for_preview(_ids);
     for _moved in
         select j.asset_id, pg_catalog.array_agg(j.task) as tasks
-        from new_assets n
-        join old_assets o on o.id = n.id
+        from new_rows n
+        join old_rows o on o.id = n.id
         join photo_ai.job j on j.asset_id = n.id
         where n."originalPath" is distinct from o."originalPath" and n."deletedAt" is null
           and j.state = 'failed'
@@ -108,14 +95,15 @@ begin
     end loop;
     return null;
 exception when others then
-    raise warning 'photo_ai: could not queue changed assets (%); run photo_ai.backfill()', sqlerrm;
+    raise warning 'photo_ai: could not follow an % of assets (%); run photo_ai.backfill()',
+        tg_op, sqlerrm;
     return null;
 end
 $func$;
-comment on function photo_ai.immich_assets_updated() is
-    'Trigger on Immich''s asset table: drops the work of trashed assets, queues restored ones '
-    'and ones whose content changed, retries failed jobs of moved files; never fails the '
-    'update.';
+comment on function photo_ai.immich_assets_changed() is
+    'Trigger on Immich''s asset table: queues new assets (to run once Immich has made their '
+    'preview), restored ones and ones whose content changed; drops the work of trashed and '
+    'deleted ones; retries failed jobs of moved files; never fails Immich''s statement.';
 
 -------------------------------------------------------------------------------
 -- Immich's asset_file table (previews, thumbnails, encoded videos, sidecars)
@@ -125,7 +113,7 @@ language plpgsql security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
-    _ids uuid[] := array(select f."assetId" from new_files f where f.type = 'preview');
+    _ids uuid[] := array(select f."assetId" from new_rows f where f.type = 'preview');
 begin
     if pg_catalog.cardinality(_ids) > 0 then
         perform photo_ai.preview_ready(_ids);

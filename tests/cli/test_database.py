@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from photo_ai_cli import db
-from tests.conftest import dsn
+from photo_ai_cli.local import dsn
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from inference_sidecar.images import decode_image
 from photo_ai_cli import importer, progress, sample_photos, search
-from tests.cli.conftest import OCR_SAMPLES
-from tests.conftest import dsn
+from photo_ai_cli.local import dsn
+from tests.cli.ocr_samples import OCR_SAMPLES
 
 
 def test_generating_again_writes_nothing(tmp_path):

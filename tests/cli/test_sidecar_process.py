@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from inference_sidecar.testing.process import free_port
+from photo_ai_cli.local import free_port
 from photo_ai_cli.sidecar import SidecarError, SidecarManager, SidecarSettings
 
 
@@ -39,7 +39,7 @@ def test_start_status_stop(manager, tmp_path):
     wanted = settings(tmp_path, free_port())
     running = manager.start(wanted)
     assert running.started
-    assert manager.pid_file.read_text().strip() == str(running.pid)
+    assert manager.program.pid_file.read_text().strip() == str(running.pid)
     assert httpx.get(f"{running.url}/ping", timeout=5).text == "pong"
     health = manager.health(running)
     assert health["models"]["ocr"]["available"] is True
@@ -52,7 +52,7 @@ def test_start_status_stop(manager, tmp_path):
 
     assert manager.stop() is True
     assert manager.running() is None
-    assert not manager.pid_file.exists()
+    assert not manager.program.pid_file.exists()
     assert not os.path.exists(f"/proc/{running.pid}") or _is_zombie(running.pid)
     assert manager.stop() is False
 
@@ -78,15 +78,15 @@ def test_a_stale_pid_file_is_ignored(manager, tmp_path):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         # a live process that is not a sidecar (a reused pid) is never touched
-        manager.pid_file.write_text(f"{sleeper.pid}\n")
-        manager.settings_file.write_text("{}")
+        manager.program.pid_file.write_text(f"{sleeper.pid}\n")
+        manager.program.settings_file.write_text("{}")
         assert manager.running() is None
         assert manager.stop() is False
         assert sleeper.poll() is None
     finally:
         sleeper.kill()
         sleeper.wait()
-    manager.pid_file.write_text(f"{sleeper.pid}\n")  # now a dead one
+    manager.program.pid_file.write_text(f"{sleeper.pid}\n")  # now a dead one
     assert manager.running() is None
     running = manager.start(settings(tmp_path, free_port()))
     assert running.started
@@ -106,7 +106,7 @@ def test_a_sidecar_that_cannot_start_says_why(manager, tmp_path):
         manager.start(settings(tmp_path, free_port(), device="quantum"))
     assert "device" in str(error.value)  # the log's tail names the bad setting
     assert manager.running() is None
-    assert not manager.pid_file.exists()
+    assert not manager.program.pid_file.exists()
 
 
 def test_roots_are_remembered(manager, tmp_path):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from inference_sidecar.testing.process import free_port
-from tests.conftest import ROOT
+from photo_ai_cli.local import free_port
+from tests.support import ROOT
 
 DB_SH = ROOT / "scripts" / "db.sh"
 

@@ -7,8 +7,9 @@ import re
 import psycopg
 import pytest
 
-from tests.catalog import extension_catalog
-from tests.conftest import ROOT, superuser
+from tests.support import ROOT
+from tests.support.catalog import extension_catalog
+from tests.support.database import superuser
 
 CONTROL = (ROOT / "extensions" / "photo_ai" / "photo_ai.control").read_text()
 VERSION = re.search(r"default_version = '([^']+)'", CONTROL).group(1)
@@ -140,3 +141,17 @@ def test_running_the_upgrade_body_again_changes_nothing(make_database):
         assert extension_catalog(conn) == before
         kept = conn.execute("SELECT value FROM photo_ai.settings WHERE name = 'sidecar_urls'")
         assert kept.fetchone()[0] == ["http://kept:1"], "an admin's settings survive"
+
+
+def test_every_python_function_is_a_thin_shim_over_the_package(conn):
+    """The Python lives in photo_ai_plpython (linted, unit-tested); SQL bodies only call it."""
+    bodies = conn.execute(
+        "SELECT p.oid::regprocedure::text, p.prosrc FROM pg_proc p "
+        "JOIN pg_language l ON l.oid = p.prolang "
+        "WHERE p.pronamespace = 'photo_ai'::regnamespace AND l.lanname = 'plpython3u'"
+    ).fetchall()
+    assert bodies
+    for name, body in bodies:
+        lines = [line for line in body.splitlines() if line.strip()]
+        assert len(lines) <= 12, f"{name} has {len(lines)} lines of Python in SQL"
+        assert "from photo_ai_plpython import" in body, name

@@ -13,23 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from PIL import Image, ImageDraw
 
-from inference_sidecar.testing.tiny_models import (
-    draw_tiny_face,
-    make_tiny_clip_checkpoint,
-    make_tiny_face_pack,
-)
-from tests.conftest import superuser, template
+from inference_sidecar.testing.tiny_models import draw_tiny_face
 from tests.immich.immich_server import ImmichServer
-from tests.sidecar import pictures
-from tests.sidecar.conftest import Sidecar, start_sidecar, stop_sidecar
+from tests.support import pictures
+from tests.support.database import superuser, template
+from tests.support.pipeline import install_photo_ai
+from tests.support.sidecars import Sidecar, start_sidecar
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_SQL = (HERE / "immich_v2_schema.sql").read_text()
-LATER_MIGRATIONS_SQL = (HERE / "immich_later_migrations.sql").read_text()
 IMMICH_TEMPLATE = f"photo_ai_test_immich_{os.getpid()}"
 
 
@@ -55,7 +50,7 @@ def _face_picture(faces) -> Image.Image:
 # every original, and a JPEG preview of it under thumbs/
 ORIGINALS = {
     "invoice.png": lambda: pictures.text_picture(),
-    "sign.png": lambda: pictures.text_picture(("停车场 出口", "EXIT 3")),
+    "sign.png": lambda: pictures.text_picture(pictures.SIGN_LINES),
     "friends.png": lambda: _face_picture([((320, 320), 32, "dots"), ((128, 128), 32, "bar")]),
     "alice_again.png": lambda: _face_picture([((192, 448), 32, "dots")]),
     "bob_again.png": lambda: _face_picture([((448, 192), 32, "bar")]),
@@ -108,22 +103,18 @@ def immich_data() -> Iterator[ImmichData]:
 
 
 @pytest.fixture(scope="session")
-def immich_sidecar(tmp_path_factory, immich_data) -> Iterator[Sidecar]:
+def immich_sidecar(tmp_path_factory, immich_data, tiny_model_dir) -> Iterator[Sidecar]:
     """The sidecar as the compose overlay runs it: a key for photo_ai's worker, Immich's
     /predict and /ping open, the data directory as its library root."""
-    workdir = tmp_path_factory.mktemp("immich_sidecar")
-    model_dir = workdir / "models"
-    make_tiny_clip_checkpoint(model_dir)
-    make_tiny_face_pack(model_dir)
     running = start_sidecar(
-        workdir,
-        "immich-key",
-        model_dir=str(model_dir),
+        tmp_path_factory.mktemp("immich_sidecar"),
+        "immich-key-0123456789abcdef",
+        model_dir=str(tiny_model_dir),
         library_roots=str(immich_data.root),
         immich_without_key="true",
     )
     yield running
-    stop_sidecar(running)
+    running.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,13 +138,6 @@ def immich(immich_db, immich_data) -> Iterator[ImmichServer]:
     """Immich's server on a fresh Immich database (photo_ai not installed yet)."""
     with superuser(immich_db) as conn:
         yield ImmichServer(conn, immich_data.root)
-
-
-def install_photo_ai(conn: psycopg.Connection, sidecar: Sidecar) -> None:
-    conn.execute("CREATE EXTENSION photo_ai CASCADE")
-    conn.execute(
-        "SELECT photo_ai.configure(sidecar_url => %s, api_key => %s)", [sidecar.url, sidecar.key]
-    )
 
 
 @pytest.fixture

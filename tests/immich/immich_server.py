@@ -94,28 +94,28 @@ on conflict ("assetId", "type") do update set "path" = "excluded"."path"
 # (searchAssetBuilder: visibility timeline, the user's assets, not trashed). Immich runs the
 # smart search after "SET LOCAL vchordrq.probes", a VectorChord setting this machine lacks.
 
-SEARCH_SMART = """
+
+def _timeline_search(table: str, order_by: str, *conditions: str) -> str:
+    """searchAssetBuilder's statement over one search table and the users' timeline."""
+    where = "".join(f"  and {condition}\n" for condition in conditions)
+    return f"""
 select "asset".*
 from "asset"
-  inner join "smart_search" on "asset"."id" = "smart_search"."assetId"
+  inner join "{table}" on "asset"."id" = "{table}"."assetId"
 where "asset"."visibility" = 'timeline'
   and "asset"."ownerId" = any (%(user_ids)s::uuid[])
-  and "asset"."deletedAt" is null
-order by smart_search.embedding <=> %(embedding)s
+{where}  and "asset"."deletedAt" is null
+order by {order_by}
 limit %(size)s offset 0
 """
 
-SEARCH_OCR = """
-select "asset".*
-from "asset"
-  inner join "ocr_search" on "asset"."id" = "ocr_search"."assetId"
-where "asset"."visibility" = 'timeline'
-  and "asset"."ownerId" = any (%(user_ids)s::uuid[])
-  and f_unaccent(ocr_search.text) %%>> f_unaccent(%(tokens)s)
-  and "asset"."deletedAt" is null
-order by "asset"."fileCreatedAt" desc
-limit %(size)s offset 0
-"""
+
+SEARCH_SMART = _timeline_search("smart_search", "smart_search.embedding <=> %(embedding)s")
+SEARCH_OCR = _timeline_search(
+    "ocr_search",
+    '"asset"."fileCreatedAt" desc',
+    "f_unaccent(ocr_search.text) %%>> f_unaccent(%(tokens)s)",
+)
 
 
 def search_smart(conn: psycopg.Connection, user_id, embedding: str, size: int = 100) -> list[str]:

@@ -4,15 +4,18 @@ land where Immich reads them, and Immich's own queries find them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, superuser
 from tests.immich import immich_server as immich_ref
-from tests.immich.conftest import LATER_MIGRATIONS_SQL, install_photo_ai
-from tests.pipeline.conftest import run_worker
+from tests.support import ROOT
+from tests.support.database import superuser
+from tests.support.pipeline import install_photo_ai, run_worker
+
+LATER_MIGRATIONS_SQL = Path(__file__).with_name("immich_later_migrations.sql").read_text()
 
 # Immich's tables and what photo_ai may never change in them
 IMMICH_TABLES = (
@@ -93,9 +96,10 @@ def source_tables(conn: psycopg.Connection) -> set[str]:
 
 
 def jobs(conn: psycopg.Connection) -> dict[tuple[str, str], tuple]:
+    """The image tasks' jobs (the immich_* tasks that copy their results follow them)."""
     rows = conn.execute(
-        "SELECT asset_id::text, task::text, state::text, run_after <= now(), last_error "
-        "FROM photo_ai.job"
+        "SELECT j.asset_id::text, j.task, j.state::text, j.run_after <= now(), j.last_error "
+        "FROM photo_ai.job j JOIN photo_ai.task t ON t.name = j.task WHERE t.reads = '{}'"
     ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 
@@ -154,7 +158,7 @@ def test_immich_uploads_are_analysed_and_immichs_own_queries_find_them(attached,
     }, "queued at the upload, free to run once the preview is there"
 
     summary = run_worker(conn.info.dbname)
-    assert summary == {"done": 9}
+    assert summary == {"done": 9 + 9}, "and the immich_* jobs writing into Immich"
 
     # CLIP: Immich's smart search ranks by smart_search.embedding
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 3
@@ -237,7 +241,7 @@ def test_the_preview_is_analysed_and_the_original_only_when_none_comes(attached)
 
     # no preview came within immich_preview_wait_seconds: the original is analysed
     conn.execute("UPDATE photo_ai.job SET run_after = now() WHERE state = 'queued'")
-    assert run_worker(conn.info.dbname) == {"done": 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
     assert immich_ref.search_ocr(conn, immich.user_id, "停车") == [str(without["id"])]
 
 
@@ -253,7 +257,7 @@ def test_a_video_is_analysed_once_it_has_a_preview_frame(attached):
         ("clip", "queued"),
         ("faces", "queued"),
     }
-    assert run_worker(conn.info.dbname) == {"done": 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 1
 
 
@@ -275,19 +279,27 @@ def faces_of(conn, asset) -> list[tuple]:
     ).fetchall()
 
 
+def persons_of(conn, asset) -> list:
+    return [face[1] for face in faces_of(conn, asset)]
+
+
+def analysed(immich, *names: str) -> list[dict]:
+    """Face pictures (640 x 640) uploaded as Immich handles them, then the worker's run."""
+    assets = [upload_with_preview(immich, name, (640, 640)) for name in names]
+    run_worker(immich.conn.info.dbname)
+    return assets
+
+
 def test_new_faces_join_the_nearest_person_within_immichs_max_distance(attached):
     immich, conn = attached, attached.conn
-    friends = upload_with_preview(immich, "friends.png", (640, 640))
-    run_worker(conn.info.dbname)
+    [friends] = analysed(immich, "friends.png")
     (bob_face, _, _), (alice_face, _, _) = faces_of(conn, friends)  # bar at 96, dots at 288
     alice = assign(conn, alice_face, "Alice", immich.user_id)
     bob = assign(conn, bob_face, "Bob", immich.user_id)
 
-    alice_again = upload_with_preview(immich, "alice_again.png", (640, 640))
-    bob_again = upload_with_preview(immich, "bob_again.png", (640, 640))
-    run_worker(conn.info.dbname)
-    assert [f[1] for f in faces_of(conn, alice_again)] == [alice]
-    assert [f[1] for f in faces_of(conn, bob_again)] == [bob]
+    alice_again, bob_again = analysed(immich, "alice_again.png", "bob_again.png")
+    assert persons_of(conn, alice_again) == [alice]
+    assert persons_of(conn, bob_again) == [bob]
 
     # Immich's max distance as its admin set it: a face further than that from every named
     # face is left to Immich's own recognition job (personId null)
@@ -295,27 +307,23 @@ def test_new_faces_join_the_nearest_person_within_immichs_max_distance(attached)
         "INSERT INTO system_metadata (key, value) VALUES ('system-config', %s)",
         [json.dumps({"machineLearning": {"facialRecognition": {"maxDistance": 0.01}}})],
     )
-    stranger = upload_with_preview(immich, "stranger.png", (640, 640))
-    run_worker(conn.info.dbname)
-    assert [f[1] for f in faces_of(conn, stranger)] == [None]
+    [stranger] = analysed(immich, "stranger.png")
+    assert persons_of(conn, stranger) == [None]
 
 
 def test_joining_persons_can_be_left_to_immich(attached):
     immich, conn = attached, attached.conn
-    friends = upload_with_preview(immich, "friends.png", (640, 640))
-    run_worker(conn.info.dbname)
+    [friends] = analysed(immich, "friends.png")
     assign(conn, faces_of(conn, friends)[1][0], "Alice", immich.user_id)
     settings = conn.execute("SELECT photo_ai.attach_immich(join_persons => false)").fetchone()[0]
     assert settings["join_persons"] is False
-    alice_again = upload_with_preview(immich, "alice_again.png", (640, 640))
-    run_worker(conn.info.dbname)
-    assert [f[1] for f in faces_of(conn, alice_again)] == [None]
+    [alice_again] = analysed(immich, "alice_again.png")
+    assert persons_of(conn, alice_again) == [None]
 
 
 def test_reprocessing_keeps_faces_their_persons_and_manual_faces(attached):
     immich, conn = attached, attached.conn
-    friends = upload_with_preview(immich, "friends.png", (640, 640))
-    run_worker(conn.info.dbname)
+    [friends] = analysed(immich, "friends.png")
     before = faces_of(conn, friends)
     alice = assign(conn, before[1][0], "Alice", immich.user_id)
     manual = conn.execute(
@@ -342,8 +350,7 @@ def test_reprocessing_keeps_faces_their_persons_and_manual_faces(attached):
 
 def test_a_face_found_no_more_goes_and_immichs_audit_sees_it(attached):
     immich, conn = attached, attached.conn
-    friends = upload_with_preview(immich, "friends.png", (640, 640))
-    run_worker(conn.info.dbname)
+    [friends] = analysed(immich, "friends.png")
     # the picture changes: Immich's library scan sees a new checksum, makes a new preview
     conn.execute("UPDATE asset SET checksum = %s WHERE id = %s", [b"\x01" * 20, friends["id"]])
     assert {s[1] for s in jobs(conn).values()} == {False}, "waits for the new preview"
@@ -351,7 +358,7 @@ def test_a_face_found_no_more_goes_and_immichs_audit_sees_it(attached):
         "UPDATE asset_file SET path = %s WHERE \"assetId\" = %s AND type = 'preview'",
         [str(immich.data_root / "thumbs" / "user" / "alice_again-preview.jpeg"), friends["id"]],
     )
-    assert run_worker(conn.info.dbname) == {"done": 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
     assert len(faces_of(conn, friends)) == 1
     assert conn.execute("SELECT count(*) FROM asset_face_audit").fetchone()[0] == 2, (
         "Immich's own audit trigger recorded the two faces that went"
@@ -403,11 +410,14 @@ def test_backfill_queues_an_existing_library_and_status_shows_it(immich, immich_
     ).fetchone()[0]
     assert queued == 9
 
-    assert run_worker(conn.info.dbname) == {"done": 9}
+    assert run_worker(conn.info.dbname) == {"done": 9 + 9}
     done = dict(
         conn.execute("SELECT task::text, jobs FROM photo_ai.status WHERE state = 'done'").fetchall()
     )
-    assert done == {"ocr": 3, "clip": 3, "faces": 3}
+    assert done == {
+        **{"ocr": 3, "clip": 3, "faces": 3},
+        **{"immich_ocr": 3, "immich_clip": 3, "immich_faces": 3},
+    }
     assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 3
 
@@ -428,7 +438,7 @@ def test_immichs_settings_decide_what_reaches_its_tables(attached):
         ],
     )
     upload_with_preview(immich, "invoice.png")
-    assert run_worker(conn.info.dbname) == {"done": 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM asset_ocr), (SELECT count(*) FROM ocr_search), "
         "(SELECT count(*) FROM smart_search), (SELECT count(*) FROM photo_ai.ocr_result)"
@@ -581,19 +591,17 @@ def test_a_job_failed_for_a_file_that_moved_is_tried_again(attached):
         [str(immich.data_root / "upload" / "user" / "sign.png"), asset["id"]],
     )
     assert {s[0] for s in jobs(conn).values()} == {"queued"}
-    assert run_worker(conn.info.dbname) == {"done": 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
 
 
 def test_a_failure_to_queue_never_fails_immichs_upload(attached):
     immich, conn = attached, attached.conn
-    conn.execute(
-        "INSERT INTO photo_ai.setting_override (name, value) VALUES ('tasks', '[\"bogus\"]')"
-    )
+    conn.execute("ALTER TABLE photo_ai.job ADD CONSTRAINT refuse_jobs CHECK (false) NOT VALID")
     notices = []
     conn.add_notice_handler(lambda d: notices.append(d.message_primary))
     upload_with_preview(immich, "invoice.png")
-    assert any("could not queue new assets" in n for n in notices)
+    assert any("could not follow an INSERT of assets" in n for n in notices)
     assert conn.execute("SELECT count(*) FROM asset").fetchone()[0] == 1
     assert jobs(conn) == {}
-    conn.execute("DELETE FROM photo_ai.setting_override WHERE name = 'tasks'")
+    conn.execute("ALTER TABLE photo_ai.job DROP CONSTRAINT refuse_jobs")
     assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 3

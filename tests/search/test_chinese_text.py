@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.search.conftest import add_photo, ids, line, search
+from photo_ai_cli.local import dsn
+from tests.support.search import add_photo, ids, line, search
 
 
 def matches(conn: psycopg.Connection, text: str, query: str) -> bool:
@@ -80,6 +81,46 @@ def test_a_title_outranks_small_print(search_db):
     rows = search(search_db, "ocr:发票")
     assert ids(rows) == [title, doubtful, small]
     assert rows[0]["text_score"] > rows[1]["text_score"] > rows[2]["text_score"]
+
+
+def printed(text: str, size: float, y: float, box_height: float | None = None) -> dict:
+    """An OCR line of letters `size` pixels high (a CJK character as wide as it is high, any
+    other half as wide), in a box `box_height` high: detection leaves a margin around text
+    that is blurred, faint or seen at an angle, and more around small text than large."""
+    units = sum(1 if ord(c) >= 0x3000 else 0.5 for c in text)
+    height = box_height or size
+    box = [[10, y], [10 + size * units, y], [10 + size * units, y + height], [10, y + height]]
+    return {"text": text, "score": 0.98, "box": box}
+
+
+def test_a_title_outranks_body_text_in_as_tall_a_box(search_db):
+    """A photographed chat: its messages (letters 0.7 of the title's) come back in boxes
+    as tall as the title's, and mention the word twice; the title still ranks first."""
+    chat = add_photo(
+        search_db,
+        printed("会议纪要", 36, 0, box_height=46),
+        printed("沁芳斋 龙井新茶", 25, 80, box_height=44),
+        printed("明天去沁芳斋喝茶", 25, 160, box_height=44),
+    )
+    sign = add_photo(search_db, printed("沁芳斋茶馆", 36, 0, box_height=46))
+    assert ids(search(search_db, "ocr:沁芳斋")) == [sign, chat]
+
+
+def test_an_upgrade_indexes_the_ocr_text_again(make_database):
+    """OCR text indexed by 0.2.0's rules is indexed by the new ones once photo_ai is updated."""
+    with psycopg.connect(dsn(make_database()), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION photo_ai VERSION '0.2.0' CASCADE")
+        add_photo(
+            conn,
+            printed("会议纪要", 36, 0, box_height=46),
+            printed("沁芳斋 龙井新茶", 25, 80, box_height=44),
+        )
+        old = conn.execute("SELECT tsv::text FROM photo_ai.ocr_result").fetchone()[0]
+        conn.execute("ALTER EXTENSION photo_ai UPDATE")
+        stored, rebuilt = conn.execute(
+            "SELECT tsv::text, photo_ai.ocr_tsvector(text, lines)::text FROM photo_ai.ocr_result"
+        ).fetchone()
+        assert stored == rebuilt != old
 
 
 def test_the_snippet_marks_the_line_that_matched(search_db):

@@ -3,11 +3,13 @@ the query embedding cache, and a search whose semantic arm is off."""
 
 from __future__ import annotations
 
+import math
+
 import psycopg
 import pytest
 
-from tests.pipeline.conftest import point_at
-from tests.search.conftest import add_photo, cache_query, ids, line, search, unit, vector_text
+from tests.support.pipeline import point_at
+from tests.support.search import add_photo, cache_query, ids, line, search, unit, vector_text
 
 
 @pytest.fixture
@@ -73,6 +75,29 @@ def test_min_similarity_drops_weak_semantic_hits(search_db, photos):
 def test_max_results_cuts_the_list(search_db, photos):
     assert len(search(search_db, "海边 发票", max_results=2)) == 2
     assert search(search_db, "海边 发票", max_results=0) == []
+    assert search(search_db, "海边 发票", max_results=-1) == []
+
+
+@pytest.mark.parametrize("prefix", ["", "ocr:", "clip:"])
+def test_the_largest_numbers_mean_all_of_them(search_db, photos, prefix):
+    everything = search(search_db, prefix + "海边 发票")
+    assert search(search_db, prefix + "海边 发票", max_results=2147483647) == everything
+    flat = search(search_db, prefix + "海边 发票", rrf_k=2147483647)
+    assert set(ids(flat)) == set(ids(everything)) and ids(flat)[0] == ids(everything)[0]
+    assert all(0 < r["score"] < 1e-9 for r in flat)
+
+
+@pytest.mark.parametrize(
+    "weight", [{"text_weight": math.nan}, {"semantic_weight": math.inf}, {"text_weight": None}]
+)
+def test_a_weight_that_is_no_number_is_refused(search_db, photos, weight):
+    with pytest.raises(psycopg.errors.RaiseException, match="weight finite numbers, 0 or more"):
+        search(search_db, "海边 发票", **weight)
+
+
+def test_a_min_similarity_that_is_no_number_is_refused(search_db, photos):
+    with pytest.raises(psycopg.errors.RaiseException, match="min_similarity must be a number"):
+        search(search_db, "海边 发票", min_similarity=math.nan)
 
 
 def test_excluded_words_leave_both_arms(search_db, photos):
@@ -224,8 +249,8 @@ def test_a_selective_filter_does_not_starve_the_semantic_arm(search_db):
     search_db.execute("SET hnsw.max_scan_tuples = 5")
     search_db.execute("SET hnsw.iterative_scan = relaxed_order")
     index_only = search_db.execute(
-        "SELECT count(*) FROM photo_ai.nearest_embeddings(%s::vector, NULL, NULL, NULL, "
-        "'2002-01-01', 50, false)",
+        "SELECT count(*) FROM photo_ai.nearest_embeddings(%s::vector, "
+        "row(NULL, NULL, '2002-01-01', NULL)::photo_ai.search_filter, 50, false)",
         [vector_text(query)],
     ).fetchone()[0]
     assert index_only < 3, "the index scan alone comes up short"

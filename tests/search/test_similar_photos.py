@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.pipeline.conftest import add_assets, database_of, point_at, run_worker
-from tests.search.conftest import add_photo, search
+from tests.support.pipeline import add_assets, database_of, point_at, run_worker
+from tests.support.search import add_photo, search
 
 
 @pytest.fixture
@@ -35,6 +35,15 @@ def test_similar_assets_puts_the_same_picture_first(conn, embedded):
     assert {a for a, _ in rows} == {embedded[k] for k in ("invoice_again", "sign", "faces")}
     assert [s for _, s in rows] == sorted((s for _, s in rows), reverse=True)
     assert len(similar(conn, embedded["invoice"], 1)) == 1
+
+
+def test_max_results_below_one_gives_nothing_and_the_largest_gives_all(conn, embedded, library):
+    assert similar(conn, embedded["invoice"], 0) == similar(conn, embedded["invoice"], -1) == []
+    assert len(similar(conn, embedded["invoice"], 2147483647)) == 3
+    image = (library / "sign.png").read_bytes()
+    for n, found in ((-1, 0), (0, 0), (2147483647, 4)):
+        rows = conn.execute("SELECT * FROM search_by_image(%s, %s)", [image, n]).fetchall()
+        assert len(rows) == found
 
 
 def test_similar_assets_stays_within_the_owner(conn, embedded):

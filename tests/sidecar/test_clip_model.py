@@ -53,15 +53,8 @@ CN_CLIP_STRUCTS = {
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("models")
-    make_tiny_clip_checkpoint(directory)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def clip(model_dir) -> ClipModel:
-    return ClipModel.load(model_dir)
+def clip(tiny_model_dir) -> ClipModel:
+    return ClipModel.load(tiny_model_dir)
 
 
 def pictures() -> list[Image.Image]:
@@ -77,8 +70,8 @@ def pictures() -> list[Image.Image]:
 # --- the checkpoint format ---------------------------------------------------------------
 
 
-def test_tiny_checkpoint_is_in_chinese_clip_format(model_dir):
-    path = model_dir / "clip" / "clip_cn_vit-b-16.pt"
+def test_tiny_checkpoint_is_in_chinese_clip_format(tiny_model_dir):
+    path = tiny_model_dir / "clip" / "clip_cn_vit-b-16.pt"
     assert path.stat().st_size < 8_000_000
     checkpoint = torch.load(path, weights_only=True)
     sd = checkpoint["state_dict"]
@@ -156,8 +149,8 @@ def test_empty_requests_give_empty_arrays(clip):
     assert clip.encode_images([]).shape == (0, 512)
 
 
-def test_fp16_gives_nearly_the_fp32_embeddings(model_dir, clip):
-    half = ClipModel.load(model_dir, fp16=True)
+def test_fp16_gives_nearly_the_fp32_embeddings(tiny_model_dir, clip):
+    half = ClipModel.load(tiny_model_dir, fp16=True)
     texts, images = ["海边的狗", "发票"], pictures()
     assert np.all(np.sum(half.encode_texts(texts) * clip.encode_texts(texts), axis=1) > 0.99)
     assert np.all(np.sum(half.encode_images(images) * clip.encode_images(images), axis=1) > 0.99)
@@ -193,48 +186,49 @@ def test_missing_checkpoint_names_the_file_and_the_setting(tmp_path):
     assert expected in str(missing.value) and "PHOTO_AI_MODEL_DIR" in str(missing.value)
 
 
+def checkpoint_file(model_dir: Path) -> Path:
+    """Where ClipModel.load(model_dir) reads ViT-B-16, its folder made."""
+    path = clip_checkpoint_path(model_dir, "ViT-B-16")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def tiny_checkpoint(model_dir: Path) -> dict:
+    return torch.load(clip_checkpoint_path(model_dir, "ViT-B-16"), weights_only=True)
+
+
 def test_garbage_file_is_a_clear_error(tmp_path):
-    path = clip_checkpoint_path(tmp_path, "ViT-B-16")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"this is not a checkpoint")
+    checkpoint_file(tmp_path).write_bytes(b"this is not a checkpoint")
     with pytest.raises(ValueError, match="cannot read CLIP checkpoint .*clip_cn_vit-b-16.pt"):
         ClipModel.load(tmp_path)
 
 
-def test_truncated_checkpoint_is_a_clear_error(tmp_path, model_dir):
-    data = (model_dir / "clip" / "clip_cn_vit-b-16.pt").read_bytes()
-    path = clip_checkpoint_path(tmp_path, "ViT-B-16")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data[: len(data) // 2])
+def test_truncated_checkpoint_is_a_clear_error(tmp_path, tiny_model_dir):
+    data = clip_checkpoint_path(tiny_model_dir, "ViT-B-16").read_bytes()
+    checkpoint_file(tmp_path).write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="clip_cn_vit-b-16.pt"):
         ClipModel.load(tmp_path)
 
 
 def test_other_torch_file_is_not_taken_for_a_clip_checkpoint(tmp_path):
-    path = clip_checkpoint_path(tmp_path, "ViT-B-16")
-    path.parent.mkdir(parents=True)
-    torch.save({"state_dict": {"module.fc.weight": torch.zeros(2, 2)}}, path)
+    torch.save({"state_dict": {"module.fc.weight": torch.zeros(2, 2)}}, checkpoint_file(tmp_path))
     with pytest.raises(ValueError, match="not a Chinese-CLIP checkpoint"):
         ClipModel.load(tmp_path)
 
 
-def test_checkpoint_with_extra_or_missing_tensors_is_refused(tmp_path, model_dir):
-    checkpoint = torch.load(model_dir / "clip" / "clip_cn_vit-b-16.pt", weights_only=True)
+def test_checkpoint_with_extra_or_missing_tensors_is_refused(tmp_path, tiny_model_dir):
+    checkpoint = tiny_checkpoint(tiny_model_dir)
     del checkpoint["state_dict"]["module.visual.ln_post.weight"]
     checkpoint["state_dict"]["module.visual.extra"] = torch.zeros(1)
-    path = clip_checkpoint_path(tmp_path, "ViT-B-16")
-    path.parent.mkdir(parents=True)
-    torch.save(checkpoint, path)
+    torch.save(checkpoint, checkpoint_file(tmp_path))
     with pytest.raises(ValueError, match="visual.ln_post.weight"):
         ClipModel.load(tmp_path)
 
 
-def test_checkpoint_with_a_misshapen_tensor_is_refused(tmp_path, model_dir):
-    checkpoint = torch.load(model_dir / "clip" / "clip_cn_vit-b-16.pt", weights_only=True)
+def test_checkpoint_with_a_misshapen_tensor_is_refused(tmp_path, tiny_model_dir):
+    checkpoint = tiny_checkpoint(tiny_model_dir)
     checkpoint["state_dict"]["module.visual.ln_post.weight"] = torch.zeros(3)
-    path = clip_checkpoint_path(tmp_path, "ViT-B-16")
-    path.parent.mkdir(parents=True)
-    torch.save(checkpoint, path)
+    torch.save(checkpoint, checkpoint_file(tmp_path))
     with pytest.raises(ValueError, match="not a consistent Chinese-CLIP checkpoint"):
         ClipModel.load(tmp_path)
 

@@ -8,7 +8,6 @@ say where a face must be found; the recogniser is random, so identity is tested 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -29,15 +28,8 @@ from inference_sidecar.testing.tiny_models import draw_tiny_face, make_tiny_face
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("models")
-    make_tiny_face_pack(directory)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def faces(model_dir) -> FaceModel:
-    return FaceModel.load(model_dir)
+def faces(tiny_model_dir) -> FaceModel:
+    return FaceModel.load(tiny_model_dir)
 
 
 def picture(*squares, size=(640, 640)) -> tuple[Image.Image, list[tuple[int, ...]]]:
@@ -54,9 +46,9 @@ WHITE, GREY = (255, 255, 255), (150, 150, 150)
 # --- the pack's format ------------------------------------------------------------------
 
 
-def test_pack_has_insightface_names_and_shapes(model_dir):
-    pack = face_pack_dir(model_dir, "buffalo_l")
-    assert pack == model_dir / "faces" / "buffalo_l"
+def test_pack_has_insightface_names_and_shapes(tiny_model_dir):
+    pack = face_pack_dir(tiny_model_dir, "buffalo_l")
+    assert pack == tiny_model_dir / "faces" / "buffalo_l"
     detector = ort.InferenceSession(str(pack / "det_10g.onnx"))
     [image] = detector.get_inputs()
     assert image.name == "input.1" and image.shape[:2] == [1, 3]
@@ -185,16 +177,16 @@ def test_usual_file_names_of_packs(tmp_path):
     assert face_pack_files(tmp_path, "antelopev2")[1].name == "glintr100.onnx"
 
 
-def test_missing_recognizer_is_named(tmp_path, model_dir):
+def test_missing_recognizer_is_named(tmp_path, tiny_model_dir):
     pack = face_pack_dir(tmp_path, "buffalo_l")
     pack.mkdir(parents=True)
-    shutil.copy(face_pack_dir(model_dir, "buffalo_l") / "det_10g.onnx", pack)
+    shutil.copy(face_pack_dir(tiny_model_dir, "buffalo_l") / "det_10g.onnx", pack)
     with pytest.raises(ModelMissing, match="w600k_r50.onnx"):
         FaceModel.load(tmp_path)
 
 
-def test_models_are_told_apart_by_shape_not_name(tmp_path, model_dir):
-    source = face_pack_dir(model_dir, "buffalo_l")
+def test_models_are_told_apart_by_shape_not_name(tmp_path, tiny_model_dir):
+    source = face_pack_dir(tiny_model_dir, "buffalo_l")
     pack = face_pack_dir(tmp_path, "my_pack")
     pack.mkdir(parents=True)
     shutil.copy(source / "det_10g.onnx", pack / "b_detector.onnx")
@@ -210,10 +202,12 @@ def test_other_pack_layouts_are_written_under_their_own_names(tmp_path):
     assert FaceModel.load(tmp_path, "buffalo_s").name == "buffalo_s"
 
 
-def test_wrong_model_under_the_detector_name_is_a_clear_error(tmp_path, model_dir):
+def test_wrong_model_under_the_detector_name_is_a_clear_error(tmp_path, tiny_model_dir):
     pack = face_pack_dir(tmp_path, "buffalo_l")
     pack.mkdir(parents=True)
-    shutil.copy(face_pack_dir(model_dir, "buffalo_l") / "w600k_r50.onnx", pack / "det_10g.onnx")
+    shutil.copy(
+        face_pack_dir(tiny_model_dir, "buffalo_l") / "w600k_r50.onnx", pack / "det_10g.onnx"
+    )
     with pytest.raises(ValueError, match="det_10g.onnx is not a SCRFD face detection model"):
         FaceModel.load(tmp_path)
 
@@ -226,7 +220,7 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
         FaceModel.load(tmp_path)
 
 
-def test_cuda_request_without_cuda_runtime_falls_back_to_cpu(model_dir):
+def test_cuda_request_without_cuda_runtime_falls_back_to_cpu(tiny_model_dir):
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("onnxruntime has CUDA here")
-    assert FaceModel.load(model_dir, device="cuda").device == "cpu"
+    assert FaceModel.load(tiny_model_dir, device="cuda").device == "cpu"

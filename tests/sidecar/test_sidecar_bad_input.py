@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.sidecar import pictures
-from tests.sidecar.conftest import MAX_FILE_BYTES, MAX_IMAGE_PIXELS
+from tests.support import pictures
+from tests.support.sidecars import MAX_FILE_BYTES, MAX_IMAGE_PIXELS
 
 BAD_UPLOADS = {
     "empty": (b"", 422, "bad_image"),

@@ -3,7 +3,7 @@
 import pytest
 from PIL import Image
 
-from tests.sidecar import pictures
+from tests.support import pictures
 
 BASE = Image.new("RGB", (64, 48), (30, 160, 90))
 

@@ -6,15 +6,16 @@ from PIL import Image, ImageFile
 from inference_sidecar.errors import BadImage, TooManyPixels
 from inference_sidecar.images import decode_image
 from inference_sidecar.settings import Settings, is_loopback, startup_problem
-from tests.sidecar import pictures
+from tests.support import pictures
 
 LIMIT = 1_000_000
+GOOD_KEY = "0123456789abcdef"  # 16 characters, the shortest key accepted
 
 
 def pixel(data: bytes, xy=(0, 0)) -> tuple[int, int, int]:
     image = decode_image(data, LIMIT)
-    assert image.mode == "RGB"
-    return image.getpixel(xy)
+    assert image.mode in ("RGB", "L")
+    return image.convert("RGB").getpixel(xy)
 
 
 def test_transparency_is_flattened_onto_white():
@@ -85,7 +86,13 @@ def test_loopback_hosts(host):
 def test_network_hosts_need_a_key(host):
     assert not is_loopback(host)
     assert "PHOTO_AI_API_KEY" in startup_problem(Settings(host=host, api_key=None))
-    assert startup_problem(Settings(host=host, api_key="secret")) is None
+    assert startup_problem(Settings(host=host, api_key=GOOD_KEY)) is None
+
+
+@pytest.mark.parametrize("key", ["secret", "x", " " * 20, "fifteen-chars-k", f" {GOOD_KEY}"])
+def test_short_blank_or_padded_keys_are_refused(key):
+    problem = startup_problem(Settings(api_key=key))
+    assert "PHOTO_AI_API_KEY" in problem and "16 characters" in problem
 
 
 def test_library_roots_split_on_colons(tmp_path):

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tests.sidecar import pictures
+from tests.immich import immich_server as immich
+from tests.support import pictures
 
 IMAGE = pictures.encode(pictures.text_picture(), "PNG")  # 800 x 200
 
@@ -62,13 +63,7 @@ def test_clip_textual_matches_our_api(client):
 
 def test_facial_recognition(client):
     image, boxes = pictures.face_picture()
-    entries = {
-        "facial-recognition": {
-            "detection": {"modelName": "buffalo_l", "options": {"minScore": 0.7}},
-            "recognition": {"modelName": "buffalo_l"},
-        }
-    }
-    response = predict(client, entries, pictures.encode(image, "PNG"))
+    response = predict(client, immich.face_request(0.7), pictures.encode(image, "PNG"))
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"facial-recognition", "imageHeight", "imageWidth"}
@@ -96,30 +91,12 @@ def test_facial_recognition(client):
 
 def test_facial_recognition_honours_min_score(client):
     image, _ = pictures.face_picture()
-    entries = {
-        "facial-recognition": {
-            "detection": {"modelName": "buffalo_l", "options": {"minScore": 0.999}},
-            "recognition": {"modelName": "buffalo_l"},
-        }
-    }
-    body = predict(client, entries, pictures.encode(image, "PNG")).json()
+    body = predict(client, immich.face_request(0.999), pictures.encode(image, "PNG")).json()
     assert body["facial-recognition"] == []
 
 
-def ocr_entries(min_box=0.5, min_text=0.8, max_resolution=736) -> dict:
-    return {
-        "ocr": {
-            "detection": {
-                "modelName": "PP-OCRv5_mobile",
-                "options": {"minScore": min_box, "maxResolution": max_resolution},
-            },
-            "recognition": {"modelName": "PP-OCRv5_mobile", "options": {"minScore": min_text}},
-        }
-    }
-
-
 def test_ocr(client):
-    response = predict(client, ocr_entries(), IMAGE)
+    response = predict(client, immich.ocr_request(), IMAGE)
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"ocr", "imageHeight", "imageWidth"}
@@ -138,13 +115,13 @@ def test_ocr(client):
 
 
 def test_ocr_honours_recognition_min_score(client):
-    body = predict(client, ocr_entries(min_text=1.0), IMAGE).json()
+    body = predict(client, immich.ocr_request(min_recognition=1.0), IMAGE).json()
     assert body["ocr"] == {"box": [], "boxScore": [], "text": [], "textScore": []}
 
 
 def test_ocr_boxes_are_relative_to_the_whole_image_whatever_max_resolution(client):
-    small = predict(client, ocr_entries(max_resolution=400), IMAGE).json()["ocr"]
-    full = predict(client, ocr_entries(max_resolution=2000), IMAGE).json()["ocr"]
+    small = predict(client, immich.ocr_request(max_resolution=400), IMAGE).json()["ocr"]
+    full = predict(client, immich.ocr_request(max_resolution=2000), IMAGE).json()["ocr"]
     invoice_small = small["text"].index("Invoice 2024")
     invoice_full = full["text"].index("Invoice 2024")
     corners_small = small["box"][8 * invoice_small : 8 * invoice_small + 8]
@@ -153,7 +130,7 @@ def test_ocr_boxes_are_relative_to_the_whole_image_whatever_max_resolution(clien
 
 
 def test_several_tasks_in_one_request(client):
-    entries = {"clip": {"visual": {"modelName": "ViT-B-32__openai"}}, **ocr_entries()}
+    entries = {"clip": {"visual": {"modelName": "ViT-B-32__openai"}}, **immich.ocr_request()}
     body = predict(client, entries, IMAGE).json()
     assert set(body) == {"clip", "ocr", "imageHeight", "imageWidth"}
 

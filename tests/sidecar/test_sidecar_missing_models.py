@@ -41,15 +41,33 @@ def test_clip_text_answers_503(bare):
     assert error["kind"] == "model_missing" and "PHOTO_AI_MODEL_DIR" in error["detail"]
 
 
+MISSING_FILES = (("clip", "clip_cn_vit-b-16.pt"), ("faces", "buffalo_l"))
+
+
 def test_health_says_what_is_missing_and_where(bare_sidecar):
-    with bare_sidecar.client(key=None) as anonymous:
-        models = anonymous.get("/health").json()["models"]
+    with bare_sidecar.client() as own:
+        models = own.get("/health").json()["models"]
     assert models["ocr"]["available"] is True
-    for task, file_part in (("clip", "clip_cn_vit-b-16.pt"), ("faces", "buffalo_l")):
+    workdir = str(bare_sidecar.library.parent)
+    for task, file_part in MISSING_FILES:
         assert models[task]["available"] is False
         assert models[task]["loaded"] is False
-        assert file_part in models[task]["path"]
+        assert models[task]["path"].startswith(workdir) and file_part in models[task]["path"]
         assert "PHOTO_AI_MODEL_DIR" in models[task]["missing"]
+        assert workdir in models[task]["missing"]
+
+
+def test_health_without_the_key_names_files_but_no_paths(bare_sidecar):
+    with bare_sidecar.client(key=None) as anonymous:
+        response = anonymous.get("/health")
+    models = response.json()["models"]
+    assert models["ocr"]["available"] is True
+    for task, file_part in MISSING_FILES:
+        assert models[task]["available"] is False and "path" not in models[task]
+        assert file_part in models[task]["missing"]
+        assert "PHOTO_AI_MODEL_DIR" in models[task]["missing"]
+    assert str(bare_sidecar.library.parent) not in response.text
+    assert "site-packages" not in response.text  # where OCR's models are
 
 
 def test_immich_without_key_lets_predict_through_but_not_our_api(bare_sidecar):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.sidecar import pictures
+from tests.support import pictures
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 stays free while models work, and a sidecar open to the network refuses to start keyless."""
 
 import re
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from inference_sidecar.testing.process import sidecar_environment
-from tests.sidecar import pictures
+from tests.support import pictures
+from tests.support.sidecars import run_sidecar_to_exit
 
 CONCURRENT_REQUESTS = 16
 
@@ -81,13 +79,6 @@ def decode_count(client) -> float:
 
 
 def test_refuses_to_listen_on_the_network_without_a_key(tmp_path):
-    env = sidecar_environment(host="0.0.0.0", port="1", model_dir=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "-m", "inference_sidecar"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_sidecar_to_exit(host="0.0.0.0", port="1", model_dir=str(tmp_path))
     assert result.returncode == 2
     assert "PHOTO_AI_API_KEY" in result.stderr

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tests.sidecar import pictures
+from tests.support import pictures
 
 
 def _unit_length(vector: list[float]) -> float:
@@ -152,11 +152,11 @@ def test_metrics_need_the_key(sidecar, client):
     assert 'route="/v1/analyze"' in text
 
 
-def test_clip_over_http_equals_the_model_called_directly(client, sidecar):
+def test_clip_over_http_equals_the_model_called_directly(client, tiny_model_dir):
     from inference_sidecar.models.clip import ClipModel
 
     image = pictures.text_picture()
-    model = ClipModel.load(sidecar.library.parent / "models", device="cpu")
+    model = ClipModel.load(tiny_model_dir, device="cpu")
     expected = model.encode_images([image])[0].tolist()
     for _ in range(2):  # the first request may load the model, later ones take the fast path
         response = client.post(

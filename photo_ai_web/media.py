@@ -1,0 +1,54 @@
+"""The pictures: `/thumb/<id>` for grids and `/preview/<id>` for a photo's page, JPEGs from
+the thumbnail cache. Only an asset id is ever taken, never a path: the database says which
+file it is, and the cache reads it only under the library roots."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse, Response
+
+from photo_ai_web import queries
+from photo_ai_web.pages import parse_uuid
+from photo_ai_web.thumbnails import PhotoUnavailable
+
+router = APIRouter()
+
+# A URL carrying the photo's current version (?v=, from its checksum) never changes content.
+FOREVER = "private, max-age=31536000, immutable"
+REVALIDATE = "private, no-cache"
+
+
+@router.get("/thumb/{asset_id}")
+async def thumbnail(request: Request, asset_id: str, v: str = "") -> Response:
+    return await picture(request, asset_id, "thumb", v)
+
+
+@router.get("/preview/{asset_id}")
+async def preview(request: Request, asset_id: str, v: str = "") -> Response:
+    return await picture(request, asset_id, "preview", v)
+
+
+async def picture(request: Request, asset_id: str, size: str, version: str) -> Response:
+    web = request.app.state.web
+    valid = parse_uuid(asset_id)
+    if valid is None:
+        return PlainTextResponse("not a photo id", 400)
+    async with web.db.reader() as conn:
+        photo = await queries.photo_card(conn, valid)
+    if photo is None:
+        return PlainTextResponse("no photo with this id", 404)
+    try:
+        # the file work in a worker thread (made from the photo the first time); the small
+        # JPEG is read whole there, which costs less than streaming it
+        jpeg = await run_in_threadpool(
+            web.thumbnails.read, photo.asset_id, photo.path, photo.checksum, size
+        )
+    except PhotoUnavailable as e:
+        return PlainTextResponse(e.detail, e.status, headers={"cache-control": "no-store"})
+    lasting = version and photo.version and version == photo.version
+    return Response(
+        jpeg,
+        media_type="image/jpeg",
+        headers={"cache-control": FOREVER if lasting else REVALIDATE},
+    )
