@@ -109,7 +109,7 @@ INSERT_10K = (
 
 def insert_seconds(conn: psycopg.Connection, with_trigger: bool) -> float:
     conn.execute("ALTER TABLE photo_ai.asset DISABLE TRIGGER USER")
-    conn.execute("TRUNCATE photo_ai.asset, photo_ai.asset_copy, photo_ai.job")
+    conn.execute("TRUNCATE photo_ai.asset, photo_ai.job CASCADE")
     if with_trigger:
         conn.execute("ALTER TABLE photo_ai.asset ENABLE TRIGGER USER")
     return timed(lambda: conn.execute(INSERT_10K))

@@ -4,21 +4,14 @@ import logging
 import sys
 
 import uvicorn
-from pydantic import ValidationError
 
 from inference_sidecar.app import create_app
-from inference_sidecar.settings import Settings, startup_problem
+from inference_sidecar.settings import Settings, settings_to_start, startup_problem
 
 
 def main() -> int:
-    try:
-        settings = Settings()
-    except ValidationError as e:
-        print(f"inference_sidecar: invalid PHOTO_AI_ setting:\n{e}", file=sys.stderr)
-        return 2
-    problem = startup_problem(settings)
-    if problem:
-        print(f"inference_sidecar: {problem}", file=sys.stderr)
+    settings = settings_to_start("inference_sidecar", Settings, startup_problem)
+    if settings is None:
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),

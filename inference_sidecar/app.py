@@ -13,9 +13,10 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from inference_sidecar import api_immich, api_mtphotos, api_v1, metrics
+from inference_sidecar.asgi import HttpMiddleware, on_response_start
 from inference_sidecar.auth import RequireKey
 from inference_sidecar.errors import SidecarError
 from inference_sidecar.inference import Inference
@@ -119,27 +120,19 @@ def _known_path(scope: Scope) -> str:
     return scope["path"] if scope["path"] in scope["app"].state.api_by_path else "unmatched"
 
 
-class RequestMetrics:
+class RequestMetrics(HttpMiddleware):
     """Counts and times every request by its route template (never the raw path)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 
-        async def send_recording_status(message: Message) -> None:
+        def record_status(start: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = start["status"]
 
         try:
-            await self.app(scope, receive, send_recording_status)
+            await self.app(scope, receive, on_response_start(send, record_status))
         finally:
             route = getattr(scope.get("route"), "path", None) or _known_path(scope)
             metrics.REQUESTS.labels(route=route, status=str(status)).inc()

@@ -15,6 +15,7 @@ from fastapi import Request
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from inference_sidecar.asgi import HttpMiddleware
 from inference_sidecar.errors import Unauthorized
 from inference_sidecar.limits import Render
 from inference_sidecar.settings import Settings, is_loopback
@@ -50,17 +51,17 @@ def open_paths(settings: Settings) -> frozenset[str]:
     return frozenset(paths)
 
 
-class RequireKey:
+class RequireKey(HttpMiddleware):
     """Answers 401, in the shape of the API asked, to a request without the key."""
 
     def __init__(self, app: ASGIApp, settings: Settings, render: Render):
-        self.app = app
+        super().__init__(app)
         self.settings = settings
         self.open = open_paths(settings)
         self.render = render
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.open:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] not in self.open:
             problem = key_problem(Headers(scope=scope), self.settings)
             if problem is not None:
                 response = self.render(scope, problem)

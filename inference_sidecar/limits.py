@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inference_sidecar import metrics
+from inference_sidecar.asgi import HttpMiddleware
 from inference_sidecar.errors import FileTooLarge, SidecarError
 
 # Room for multipart boundaries and form fields around an image of the largest allowed size.
@@ -23,20 +24,17 @@ RETURN_MEMORY_AFTER_PIXELS = 16_000_000
 Render = Callable[[Scope, SidecarError], Response]
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuses a body over the limit before it is read: at once from its declared length,
     and as it streams when it declares none (chunked), so it is never spooled in full."""
 
     def __init__(self, app: ASGIApp, max_file_bytes: int, render: Render):
-        self.app = app
+        super().__init__(app)
         self.max_file_bytes = max_file_bytes
         self.max_body_bytes = max_file_bytes + FORM_OVERHEAD_BYTES
         self.render = render
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._refuse(scope, receive, send, f"has {int(declared)} bytes")

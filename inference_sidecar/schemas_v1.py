@@ -22,6 +22,13 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ModelOut(BaseModel):
+    """An answer a model made: every one names the model (the database keeps the name beside
+    the result, so that a new model's results can be told from an old one's)."""
+
+    model: str
+
+
 class ImageSize(BaseModel):
     width: int
     height: int
@@ -37,8 +44,7 @@ class ClipTextRequest(StrictModel):
     texts: list[str] = Field(min_length=1, max_length=1024)
 
 
-class ClipTextResponse(BaseModel):
-    model: str
+class ClipTextResponse(ModelOut):
     dim: int
     embeddings: list[list[float]]
 

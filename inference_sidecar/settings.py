@@ -1,11 +1,13 @@
 """The sidecar's settings: every one is an environment variable prefixed PHOTO_AI_."""
 
 import ipaddress
+import sys
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Medium-format cameras write ~102 MP; anything much larger is a scan or a bomb.
@@ -16,6 +18,8 @@ DEFAULT_MAX_IMAGE_PIXELS = 120_000_000
 DEFAULT_MAX_PIXELS_IN_FLIGHT = DEFAULT_MAX_IMAGE_PIXELS
 # A key shorter than this can be guessed; `openssl rand -hex 32` makes a good one.
 MIN_API_KEY_LENGTH = 16
+
+ServerSettings = TypeVar("ServerSettings", bound=BaseSettings)
 
 
 class Settings(BaseSettings):
@@ -67,15 +71,44 @@ def is_loopback(host: str) -> bool:
 
 def startup_problem(settings: Settings) -> str | None:
     """Why the sidecar must not start with these settings, or None."""
-    key = settings.api_key_value
-    if not is_loopback(settings.host) and key is None:
+    return secret_problem(settings.host, settings.api_key_value, "PHOTO_AI_API_KEY")
+
+
+def secret_problem(host: str, secret: str | None, variable: str) -> str | None:
+    """Why a server of this project must not listen on `host` with this secret (the value of
+    the environment variable `variable`), or None: off loopback a secret is required, and one
+    that could be guessed (short, or with spaces at either end) is refused."""
+    if secret is None:
+        if is_loopback(host):
+            return None
         return (
-            f"refusing to listen on {settings.host}: set PHOTO_AI_API_KEY "
-            "(required whenever PHOTO_AI_HOST is not a loopback address)"
+            f"refusing to listen on {host}: set {variable} (at least {MIN_API_KEY_LENGTH} "
+            "characters; required on any address but loopback)"
         )
-    if key is not None and (len(key.strip()) < MIN_API_KEY_LENGTH or key != key.strip()):
+    if len(secret.strip()) < MIN_API_KEY_LENGTH or secret != secret.strip():
         return (
-            f"PHOTO_AI_API_KEY must be at least {MIN_API_KEY_LENGTH} characters, without "
+            f"{variable} must be at least {MIN_API_KEY_LENGTH} characters, without "
             "spaces at either end (make one with: openssl rand -hex 32)"
         )
     return None
+
+
+def settings_to_start(
+    program: str,
+    settings_class: type[ServerSettings],
+    problem: Callable[[ServerSettings], str | None],
+    **given: Any,
+) -> ServerSettings | None:
+    """The settings a server starts with (the environment's, and `given` over them), or None
+    once stderr says why `program` must not start: a value pydantic refuses, or `problem`."""
+    try:
+        settings = settings_class(**given)
+    except ValidationError as e:
+        prefix = settings_class.model_config.get("env_prefix", "")
+        print(f"{program}: invalid {prefix} setting:\n{e}", file=sys.stderr)
+        return None
+    why = problem(settings)
+    if why:
+        print(f"{program}: {why}", file=sys.stderr)
+        return None
+    return settings

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pillow_heif
@@ -435,28 +436,32 @@ def _calendar_screenshot(rng: random.Random) -> Image.Image:
 
 # --------------------------------------------------------------------------- scenes
 
+SCENE_WIDTH, SCENE_HEIGHT = 960, 640
+
+
+def _sky(top: Colour, bottom: Colour) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """A scene's canvas, a sky from `top` to `bottom` over the whole picture, and its pen."""
+    image = _gradient((SCENE_WIDTH, SCENE_HEIGHT), top, bottom)
+    return image, ImageDraw.Draw(image)
+
 
 def _sunset_sea(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (250, 120, 60), (255, 200, 120))
-    draw = ImageDraw.Draw(image)
+    image, draw = _sky((250, 120, 60), (255, 200, 120))
     horizon = 380
     draw.ellipse([400, 260, 560, 420], (255, 230, 150))
-    sea = _gradient((size[0], size[1] - horizon), (30, 70, 120), (10, 30, 60))
+    sea = _gradient((SCENE_WIDTH, SCENE_HEIGHT - horizon), (30, 70, 120), (10, 30, 60))
     image.paste(sea, (0, horizon))
     for _ in range(90):  # glitter on the water
-        x, y = rng.randrange(380, 580), rng.randrange(horizon + 5, size[1])
+        x, y = rng.randrange(380, 580), rng.randrange(horizon + 5, SCENE_HEIGHT)
         draw.line([(x, y), (x + rng.randrange(10, 40), y)], (255, 200, 120), 2)
     return _noise(image, rng, 3.0)
 
 
 def _forest(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (150, 200, 240), (220, 235, 245))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 470, size[0], size[1]], (70, 120, 50))
+    image, draw = _sky((150, 200, 240), (220, 235, 245))
+    draw.rectangle([0, 470, SCENE_WIDTH, SCENE_HEIGHT], (70, 120, 50))
     for _ in range(26):
-        x = rng.randrange(-20, size[0])
+        x = rng.randrange(-20, SCENE_WIDTH)
         height = rng.randrange(180, 360)
         base = 480 + rng.randrange(0, 120)
         draw.rectangle([x - 8, base - 40, x + 8, base], (90, 60, 30))
@@ -471,14 +476,12 @@ def _forest(rng: random.Random) -> Image.Image:
 
 
 def _mountains(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (70, 130, 210), (190, 215, 240))
-    draw = ImageDraw.Draw(image)
+    image, draw = _sky((70, 130, 210), (190, 215, 240))
     for layer, colour in enumerate([(120, 130, 150), (90, 100, 120), (60, 80, 70)]):
-        points = [(0, size[1])]
-        for x in range(0, size[0] + 80, 80):
+        points = [(0, SCENE_HEIGHT)]
+        for x in range(0, SCENE_WIDTH + 80, 80):
             points.append((x, 260 + layer * 90 + rng.randrange(-90, 60)))
-        points.append((size[0], size[1]))
+        points.append((SCENE_WIDTH, SCENE_HEIGHT))
         draw.polygon(points, colour)
         if layer == 0:  # snow caps
             for px, py in points[1:-1]:
@@ -487,11 +490,9 @@ def _mountains(rng: random.Random) -> Image.Image:
 
 
 def _night_sky(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (5, 10, 35), (25, 35, 80))
-    draw = ImageDraw.Draw(image)
+    image, draw = _sky((5, 10, 35), (25, 35, 80))
     for _ in range(400):
-        x, y = rng.randrange(size[0]), rng.randrange(470)
+        x, y = rng.randrange(SCENE_WIDTH), rng.randrange(470)
         r = rng.choice([1, 1, 1, 2])
         v = rng.randrange(170, 256)
         draw.ellipse([x - r, y - r, x + r, y + r], (v, v, min(255, v + 20)))
@@ -501,10 +502,8 @@ def _night_sky(rng: random.Random) -> Image.Image:
 
 
 def _beach(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (90, 170, 235), (200, 230, 250))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 300, size[0], 430], (30, 140, 190))
+    image, draw = _sky((90, 170, 235), (200, 230, 250))
+    draw.rectangle([0, 300, SCENE_WIDTH, 430], (30, 140, 190))
     draw.polygon([(0, 430), (960, 400), (960, 640), (0, 640)], (235, 215, 160))
     for i in range(6):  # surf
         y = 415 + i * 3
@@ -518,12 +517,10 @@ def _beach(rng: random.Random) -> Image.Image:
 
 
 def _flowers(rng: random.Random) -> Image.Image:
-    size = (960, 640)
-    image = _gradient(size, (160, 200, 240), (230, 240, 250))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 280, size[0], size[1]], (80, 150, 60))
+    image, draw = _sky((160, 200, 240), (230, 240, 250))
+    draw.rectangle([0, 280, SCENE_WIDTH, SCENE_HEIGHT], (80, 150, 60))
     for _ in range(220):
-        x, y = rng.randrange(size[0]), rng.randrange(290, size[1])
+        x, y = rng.randrange(SCENE_WIDTH), rng.randrange(290, SCENE_HEIGHT)
         r = 4 + (y - 280) // 40
         colour = rng.choice([(240, 80, 120), (250, 220, 60), (250, 250, 250), (180, 90, 220)])
         draw.ellipse([x - r, y - r, x + r, y + r], colour)
@@ -533,46 +530,56 @@ def _flowers(rng: random.Random) -> Image.Image:
 # --------------------------------------------------------------------------- the catalogue
 
 
-def _sample(path: str, draw: Callable[[random.Random], Image.Image], words: str, when: str):
-    """A catalogue row: the kind is the top folder, words are separated by spaces."""
+class _Shot(NamedTuple):
+    """What a picture of the catalogue shows."""
+
+    draw: Callable[[random.Random], Image.Image]
+    words: str  # the words OCR must find, separated by spaces
+    when: str  # when it was taken
+
+
+# path (its suffix picks the format, its top folder the kind): what is drawn there
+_CATALOGUE: dict[str, _Shot] = {
+    "receipts/增值税专用发票.jpg": _Shot(_vat_invoice, "增值税专用发票 合计", "2024-03-18 15:20"),
+    "receipts/restaurant.jpg": _Shot(_restaurant_receipt, "合计 餐饮 宫保鸡丁", "2024-05-02 19:45"),
+    "receipts/supermarket.jpg": _Shot(_supermarket_receipt, "华联超市 合计", "2024-06-11 18:03"),
+    "receipts/taxi.png": _Shot(_taxi_receipt, "出租汽车 发票", "2024-07-21 08:50"),
+    "receipts/2024/hotel_invoice.webp": _Shot(
+        _hotel_invoice, "电子发票 价税合计", "2024-09-15 11:00"
+    ),
+    "signs/parking.jpg": _Shot(_parking_sign, "停车场", "2024-04-06 10:12"),
+    "signs/exit.webp": _Shot(_exit_sign, "出口 EXIT", "2024-04-06 10:40"),
+    "signs/metro.jpg": _Shot(_metro_sign, "地铁站", "2024-04-07 09:05"),
+    "signs/street/zhongguancun.heic": _Shot(_street_name_sign, "中关村大街", "2024-04-07 14:30"),
+    "signs/no_smoking.tiff": _Shot(_no_smoking_sign, "禁止吸烟", "2024-08-01 12:00"),
+    "signs/detour.jpg": _Shot(_detour_sign, "前方施工", "2024-08-02 17:30"),
+    "screenshots/chat.png": _Shot(_chat_screenshot, "开会 发票", "2024-03-17 21:02"),
+    "screenshots/flight.png": _Shot(_flight_screenshot, "CA1831 Itinerary", "2024-09-20 09:00"),
+    "screenshots/order.png": _Shot(_order_screenshot, "订单详情 实付款", "2024-11-20 22:15"),
+    "screenshots/settings.gif": _Shot(_settings_screenshot, "Bluetooth", "2024-02-01 08:00"),
+    "screenshots/python_tutorial.png": _Shot(
+        _web_screenshot, "Python 数据分析", "2024-01-12 20:30"
+    ),
+    "screenshots/calendar.png": _Shot(_calendar_screenshot, "周会 Report", "2024-03-18 08:55"),
+    "scenes/sunset_sea.jpg": _Shot(_sunset_sea, "", "2024-08-10 19:20"),
+    "scenes/forest.jpg": _Shot(_forest, "", "2024-05-19 11:00"),
+    "scenes/mountains.jpg": _Shot(_mountains, "", "2024-10-03 13:40"),
+    "scenes/night_sky.jpg": _Shot(_night_sky, "", "2024-08-12 23:10"),
+    "scenes/beach.webp": _Shot(_beach, "", "2024-07-14 15:00"),
+    "scenes/flowers.png": _Shot(_flowers, "", "2024-04-20 10:30"),
+}
+
+
+def _sample(path: str, shot: _Shot) -> Sample:
     kind = {"receipts": "receipt", "signs": "sign", "screenshots": "screenshot"}.get(
         path.split("/")[0], "scene"
     )
-    return Sample(path, kind, draw, tuple(words.split()), datetime.fromisoformat(when))
+    return Sample(
+        path, kind, shot.draw, tuple(shot.words.split()), datetime.fromisoformat(shot.when)
+    )
 
 
-SAMPLES: tuple[Sample, ...] = (
-    # path (its suffix picks the format), drawing, words OCR must find, when it was taken
-    _sample("receipts/增值税专用发票.jpg", _vat_invoice, "增值税专用发票 合计", "2024-03-18 15:20"),
-    _sample(
-        "receipts/restaurant.jpg", _restaurant_receipt, "合计 餐饮 宫保鸡丁", "2024-05-02 19:45"
-    ),
-    _sample("receipts/supermarket.jpg", _supermarket_receipt, "华联超市 合计", "2024-06-11 18:03"),
-    _sample("receipts/taxi.png", _taxi_receipt, "出租汽车 发票", "2024-07-21 08:50"),
-    _sample(
-        "receipts/2024/hotel_invoice.webp", _hotel_invoice, "电子发票 价税合计", "2024-09-15 11:00"
-    ),
-    _sample("signs/parking.jpg", _parking_sign, "停车场", "2024-04-06 10:12"),
-    _sample("signs/exit.webp", _exit_sign, "出口 EXIT", "2024-04-06 10:40"),
-    _sample("signs/metro.jpg", _metro_sign, "地铁站", "2024-04-07 09:05"),
-    _sample("signs/street/zhongguancun.heic", _street_name_sign, "中关村大街", "2024-04-07 14:30"),
-    _sample("signs/no_smoking.tiff", _no_smoking_sign, "禁止吸烟", "2024-08-01 12:00"),
-    _sample("signs/detour.jpg", _detour_sign, "前方施工", "2024-08-02 17:30"),
-    _sample("screenshots/chat.png", _chat_screenshot, "开会 发票", "2024-03-17 21:02"),
-    _sample("screenshots/flight.png", _flight_screenshot, "CA1831 Itinerary", "2024-09-20 09:00"),
-    _sample("screenshots/order.png", _order_screenshot, "订单详情 实付款", "2024-11-20 22:15"),
-    _sample("screenshots/settings.gif", _settings_screenshot, "Bluetooth", "2024-02-01 08:00"),
-    _sample(
-        "screenshots/python_tutorial.png", _web_screenshot, "Python 数据分析", "2024-01-12 20:30"
-    ),
-    _sample("screenshots/calendar.png", _calendar_screenshot, "周会 Report", "2024-03-18 08:55"),
-    _sample("scenes/sunset_sea.jpg", _sunset_sea, "", "2024-08-10 19:20"),
-    _sample("scenes/forest.jpg", _forest, "", "2024-05-19 11:00"),
-    _sample("scenes/mountains.jpg", _mountains, "", "2024-10-03 13:40"),
-    _sample("scenes/night_sky.jpg", _night_sky, "", "2024-08-12 23:10"),
-    _sample("scenes/beach.webp", _beach, "", "2024-07-14 15:00"),
-    _sample("scenes/flowers.png", _flowers, "", "2024-04-20 10:30"),
-)
+SAMPLES: tuple[Sample, ...] = tuple(_sample(path, shot) for path, shot in _CATALOGUE.items())
 
 
 # --------------------------------------------------------------------------- writing

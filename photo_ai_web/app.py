@@ -18,8 +18,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from inference_sidecar.asgi import HttpMiddleware, on_response_start
 from photo_ai_web import actions, i18n, media, pages, queries
 from photo_ai_web.database import Database, NotAllowed
 from photo_ai_web.rendering import STATIC, error_page, make_templates
@@ -86,35 +87,28 @@ def create_app(
     return app
 
 
-class EveryRequest:
+class EveryRequest(HttpMiddleware):
     """What every request passes, as plain ASGI (no extra task per request): the language,
     the CSRF token (its cookie set when new), the Host check, signing in; on the way out the
     security headers and the server's time (Server-Timing: app;dur=<ms> until the response
     starts)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request = Request(scope)
         web: Web = scope["app"].state.web
         request.state.lang = i18n.negotiate(request)
         request.state.csrf, new_csrf = web.guard.csrf_token(request)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.update(SECURITY_HEADERS)
-                if new_csrf:
-                    headers.append("set-cookie", _csrf_cookie(request.state.csrf))
-                elapsed = (time.perf_counter() - started) * 1000
-                headers["server-timing"] = f"app;dur={elapsed:.2f}"
-            await send(message)
+        def add_headers(start: Message) -> None:
+            headers = MutableHeaders(scope=start)
+            headers.update(SECURITY_HEADERS)
+            if new_csrf:
+                headers.append("set-cookie", _csrf_cookie(request.state.csrf))
+            elapsed = (time.perf_counter() - started) * 1000
+            headers["server-timing"] = f"app;dur={elapsed:.2f}"
 
+        send_with_headers = on_response_start(send, add_headers)
         if not web.guard.host_allowed(request):
             refusal: Response | None = PlainTextResponse(
                 "unknown Host for a loopback-only page", 400

@@ -165,9 +165,10 @@ async def search(
 async def recent(conn: AsyncConnection, filters: Filters, offset: int, page_size: int) -> Results:
     rows = await _rows(
         conn,
-        "SELECT asset_id::text, path, taken_at, checksum FROM photo_ai.recent_assets("
+        "SELECT asset_id::text, path, taken_at, checksum "
+        "FROM photo_ai.asset_cards(photo_ai.recent_assets("
         "max_results => %(n)s, skip => %(offset)s, owner_id => %(owner_id)s, "
-        "taken_after => %(taken_after)s, taken_before => %(taken_before)s)",
+        "taken_after => %(taken_after)s, taken_before => %(taken_before)s))",
         {"n": page_size + 1, "offset": offset, **filters.arguments()},
     )
     return Results([_photo(r) for r in rows[:page_size]], has_more=len(rows) > page_size)

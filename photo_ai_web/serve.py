@@ -17,8 +17,7 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from inference_sidecar.settings import settings_to_start
 from photo_ai_cli.db import DatabaseUnavailable
 from photo_ai_cli.sidecar import SidecarManager
 from photo_ai_web.background import BackgroundPage, PageDidNotStart, RunningPage
@@ -46,15 +45,9 @@ def run(args: argparse.Namespace) -> int:
             return 3
         print(f"search page: running at {running.url}, pid {running.pid}, log {running.log}")
         return 0
-    try:
-        given = {"host": args.host, "port": args.port}
-        settings = WebSettings(**{k: v for k, v in given.items() if v is not None})
-    except ValidationError as e:
-        print(f"photo-ai serve: invalid PHOTO_AI_WEB_ setting:\n{e}", file=sys.stderr)
-        return 2
-    problem = startup_problem(settings)
-    if problem:
-        print(f"photo-ai serve: {problem}", file=sys.stderr)
+    given = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings_to_start("photo-ai serve", WebSettings, startup_problem, **given)
+    if settings is None:
         return 2
     if args.background:
         return _start_in_background(background, settings)

@@ -10,10 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from inference_sidecar.settings import DEFAULT_MAX_IMAGE_PIXELS, MIN_API_KEY_LENGTH, is_loopback
+from inference_sidecar.settings import DEFAULT_MAX_IMAGE_PIXELS, secret_problem
 from photo_ai_cli import config
-
-MIN_PASSWORD_LENGTH = MIN_API_KEY_LENGTH  # the sidecar's rule for its key
 
 
 class WebSettings(BaseSettings):
@@ -74,19 +72,5 @@ class WebSettings(BaseSettings):
 
 def startup_problem(settings: WebSettings) -> str | None:
     """Why the page must not start with these settings, or None (the sidecar's rule: off
-    loopback, a secret is required)."""
-    password = settings.password_value
-    if password is not None and (
-        len(password.strip()) < MIN_PASSWORD_LENGTH or password != password.strip()
-    ):
-        return (
-            f"PHOTO_AI_WEB_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters, without "
-            "spaces at either end (make one with: openssl rand -hex 16)"
-        )
-    if not is_loopback(settings.host) and password is None:
-        return (
-            f"refusing to listen on {settings.host}: set PHOTO_AI_WEB_PASSWORD (at least "
-            f"{MIN_PASSWORD_LENGTH} characters; required whenever the page listens on an "
-            "address other than loopback)"
-        )
-    return None
+    loopback, a password is required)."""
+    return secret_problem(settings.host, settings.password_value, "PHOTO_AI_WEB_PASSWORD")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -30,13 +31,21 @@ from PIL import Image
 from inference_sidecar.errors import ModelMissing
 from inference_sidecar.models.preprocess import as_rgb, letterbox, normalized_chw, pixel_array
 
-# Detector and recogniser file of each InsightFace pack; another pack directory is searched.
+
+class PackFiles(NamedTuple):
+    """The file names of an InsightFace pack's two models."""
+
+    detector: str
+    recognizer: str
+
+
+# The usual files of each known InsightFace pack; for another pack, its directory is searched.
 PACK_FILES = {
-    "buffalo_l": ("det_10g.onnx", "w600k_r50.onnx"),
-    "buffalo_m": ("det_2.5g.onnx", "w600k_r50.onnx"),
-    "buffalo_s": ("det_500m.onnx", "w600k_mbf.onnx"),
-    "buffalo_sc": ("det_500m.onnx", "w600k_mbf.onnx"),
-    "antelopev2": ("scrfd_10g_bnkps.onnx", "glintr100.onnx"),
+    "buffalo_l": PackFiles("det_10g.onnx", "w600k_r50.onnx"),
+    "buffalo_m": PackFiles("det_2.5g.onnx", "w600k_r50.onnx"),
+    "buffalo_s": PackFiles("det_500m.onnx", "w600k_mbf.onnx"),
+    "buffalo_sc": PackFiles("det_500m.onnx", "w600k_mbf.onnx"),
+    "antelopev2": PackFiles("scrfd_10g_bnkps.onnx", "glintr100.onnx"),
 }
 DEFAULT_FILES = PACK_FILES["buffalo_l"]
 
@@ -83,8 +92,8 @@ def face_pack_files(model_dir: Path, pack: str) -> tuple[Path, Path]:
     Loading also accepts other file names in the pack directory, recognised by their graphs.
     """
     pack_dir = face_pack_dir(model_dir, pack)
-    det_file, rec_file = PACK_FILES.get(pack, DEFAULT_FILES)
-    return pack_dir / det_file, pack_dir / rec_file
+    files = PACK_FILES.get(pack, DEFAULT_FILES)
+    return pack_dir / files.detector, pack_dir / files.recognizer
 
 
 # ---------------------------------------------------------------------------------------------

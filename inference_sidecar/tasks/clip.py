@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel
 
 from inference_sidecar.errors import ModelMissing
 from inference_sidecar.registry import Location, ModelSlot, torch_device
-from inference_sidecar.schemas_v1 import StrictModel
+from inference_sidecar.schemas_v1 import ModelOut, StrictModel
 from inference_sidecar.settings import Settings
-from inference_sidecar.tasks.spec import Batch, TaskSpec
+from inference_sidecar.tasks.spec import Batch, ModelResult, TaskSpec
 from inference_sidecar.vectors import float_list
 
 if TYPE_CHECKING:
@@ -25,15 +24,13 @@ class ClipOptions(StrictModel):
     pass
 
 
-class ClipOut(BaseModel):
-    model: str
+class ClipOut(ModelOut):
     dim: int
     embedding: list[float]
 
 
 @dataclass(frozen=True)
-class ClipResult:
-    model: str
+class ClipResult(ModelResult):
     dim: int
     vectors: np.ndarray  # (n, dim) float32, unit length
 

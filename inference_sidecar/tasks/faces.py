@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from inference_sidecar.errors import ModelMissing
 from inference_sidecar.models.faces import Face, FaceModel, face_pack_dir
 from inference_sidecar.registry import Location, ModelSlot, onnx_device
-from inference_sidecar.schemas_v1 import Point, StrictModel
+from inference_sidecar.schemas_v1 import ModelOut, Point, StrictModel
 from inference_sidecar.settings import Settings
-from inference_sidecar.tasks.spec import Batch, TaskSpec
+from inference_sidecar.tasks.spec import Batch, ModelResult, TaskSpec
 from inference_sidecar.vectors import float_list
 
 if TYPE_CHECKING:
@@ -32,14 +32,12 @@ class FaceOut(BaseModel):
     embedding: list[float]
 
 
-class FacesOut(BaseModel):
-    model: str
+class FacesOut(ModelOut):
     faces: list[FaceOut]
 
 
 @dataclass(frozen=True)
-class FacesResult:
-    model: str
+class FacesResult(ModelResult):
     faces: list[Face]
 
 

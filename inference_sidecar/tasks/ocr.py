@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from inference_sidecar.models.ocr import OcrLine, OcrModel
 from inference_sidecar.registry import Location, ModelSlot, onnx_device
-from inference_sidecar.schemas_v1 import Point, StrictModel
+from inference_sidecar.schemas_v1 import ModelOut, Point, StrictModel
 from inference_sidecar.settings import Settings
-from inference_sidecar.tasks.spec import Batch, TaskSpec
+from inference_sidecar.tasks.spec import Batch, ModelResult, TaskSpec
 
 if TYPE_CHECKING:
     from inference_sidecar.inference import Inference
@@ -32,15 +32,13 @@ class OcrLineOut(BaseModel):
     box_normalized: list[Point]
 
 
-class OcrOut(BaseModel):
-    model: str
+class OcrOut(ModelOut):
     text: str
     lines: list[OcrLineOut]
 
 
 @dataclass(frozen=True)
-class OcrResult:
-    model: str
+class OcrResult(ModelResult):
     lines: list[OcrLine]
 
 

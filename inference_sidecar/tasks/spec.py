@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ModelResult:
+    """What a batch run returns for one item: it names the model that made it."""
+
+    model: str
+
+
+@dataclass(frozen=True)
 class Batch:
     """One batched model call: items in, one result per item out, in the model's own thread.
 

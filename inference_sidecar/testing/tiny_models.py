@@ -38,9 +38,8 @@ from inference_sidecar.models.clip import (
 )
 from inference_sidecar.models.faces import (
     ARCFACE_TEMPLATE,
-    DEFAULT_FILES,
-    PACK_FILES,
     face_pack_dir,
+    face_pack_files,
 )
 
 TINY_EMBED_DIM = 512  # the database stores vector(512), so even the tiny model embeds into 512
@@ -277,9 +276,9 @@ def make_tiny_face_pack(model_dir: Path, pack: str = "buffalo_l", seed: int = 0)
     """Write the pack's detector and recogniser files into `<model_dir>/faces/<pack>/`."""
     pack_dir = face_pack_dir(model_dir, pack)
     pack_dir.mkdir(parents=True, exist_ok=True)
-    det_file, rec_file = PACK_FILES.get(pack, DEFAULT_FILES)
-    onnx.save(tiny_detector(), pack_dir / det_file)
-    onnx.save(tiny_recognizer(seed), pack_dir / rec_file)
+    detector, recognizer = face_pack_files(model_dir, pack)
+    onnx.save(tiny_detector(), detector)
+    onnx.save(tiny_recognizer(seed), recognizer)
     return pack_dir
 
 

@@ -6,13 +6,13 @@ insert into photo_ai.task as t
     (name, reads, compute, store, result_tables, describe, on_by_default, mode, built_in, description)
 values
   ('ocr', '{}', null, 'photo_ai.write_ocr(uuid,jsonb)', '{photo_ai.ocr_result}',
-   'photo_ai.describe_ocr(uuid)', true, null, true,
+   'photo_ai.describe_image_results(uuid)', true, null, true,
    'the text printed in a photo (RapidOCR): the text arm of hybrid_search, ocr:')
 , ('clip', '{}', null, 'photo_ai.write_clip(uuid,jsonb)', '{photo_ai.clip_embedding}',
-   'photo_ai.describe_clip(uuid)', true, null, true,
+   'photo_ai.describe_image_results(uuid)', true, null, true,
    'the photo''s Chinese-CLIP embedding: the semantic arm, clip:, similar photos')
 , ('faces', '{}', null, 'photo_ai.write_faces(uuid,jsonb)', '{photo_ai.face_scan}',
-   'photo_ai.describe_faces(uuid)', true, null, true,
+   'photo_ai.describe_image_results(uuid)', true, null, true,
    'the faces in a photo (InsightFace): boxes, landmarks, embeddings')
 , ('immich_ocr', '{ocr}', 'photo_ai.immich_ocr_input(uuid)', 'photo_ai.write_immich_ocr(uuid,jsonb)',
    '{}', null, true, 'immich', true,

@@ -117,18 +117,8 @@ comment on function photo_ai.ocr_tsvector(text, jsonb) is
     'size of its letters against the photo''s largest and by its recognition score.';
 
 -------------------------------------------------------------------------------
--- zhparser_installed / create_zhparser_config: zhparser is optional, so it is only ever
--- reached through the catalog and dynamic SQL
-create or replace function photo_ai.zhparser_installed()
-returns boolean
-language sql stable
-set search_path to pg_catalog, pg_temp
-as $func$
-    select exists (select 1 from pg_catalog.pg_extension where extname = 'zhparser')
-$func$;
-comment on function photo_ai.zhparser_installed() is
-    'Whether the zhparser extension is installed in this database.';
-
+-- create_zhparser_config: zhparser is optional, so it is only ever reached through the
+-- catalog and dynamic SQL
 create or replace function photo_ai.create_zhparser_config()
 returns void
 language plpgsql volatile
@@ -181,7 +171,8 @@ set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _parser text := coalesce(rebuild_text_index.parser,
-                             case when photo_ai.zhparser_installed() then 'zhparser' else 'jieba' end);
+        case when exists (select 1 from pg_catalog.pg_extension where extname = 'zhparser')
+             then 'zhparser' else 'jieba' end);
     _count bigint;
 begin
     if _parser not in ('zhparser', 'jieba') then

@@ -247,19 +247,21 @@ language plpgsql stable
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
-    _task record;
+    _describe text;
     _described jsonb := '{}';
-    _one jsonb;
+    _part jsonb;
 begin
-    for _task in
-        select t.name, photo_ai.function_name(t.describe) as describe from photo_ai.task t
-        where t.describe is not null order by t.name
+    -- one function may describe several tasks: each is called once, its objects merged
+    for _describe in
+        select distinct photo_ai.function_name(t.describe) from photo_ai.task t
+        where t.describe is not null order by 1
     loop
-        execute pg_catalog.format('select %s($1)', _task.describe) into _one using _asset_id;
-        _described := _described || pg_catalog.jsonb_build_object(_task.name, _one);
+        execute pg_catalog.format('select %s($1)', _describe) into _part using _asset_id;
+        _described := _described || coalesce(_part, '{}');
     end loop;
     return _described;
 end
 $func$;
 comment on function photo_ai.describe_results(uuid) is
-    'What each task stored for an asset, {task: description}, as ai_reprocess shows it.';
+    'What the tasks stored for an asset, {task: description}, as ai_reprocess shows it: the '
+    'objects the tasks'' describe functions return, merged.';

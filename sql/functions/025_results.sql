@@ -1,6 +1,7 @@
 -------------------------------------------------------------------------------
--- The image tasks' results: how each is stored and described (the functions the registry
--- rows of ocr, clip and faces name; a photo's rows go with it through their result_tables).
+-- The image tasks' results: how each is stored, and what ai_reprocess shows of them (the
+-- functions the registry rows of ocr, clip and faces name; a photo's rows go with it
+-- through their result_tables).
 -- Stores are upserts keyed by asset (faces: replaced), so running a job twice writes the
 -- same rows; result tables have no triggers, so writing never queues anything by itself.
 
@@ -22,18 +23,6 @@ comment on function photo_ai.write_ocr(uuid, jsonb) is
     'Stores the sidecar''s OCR result for an asset, replacing an earlier one; its search '
     'vector weighs every line by its prominence (ocr_tsvector).';
 
-create or replace function photo_ai.describe_ocr(_asset_id uuid)
-returns jsonb
-language sql stable security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    select pg_catalog.jsonb_build_object('model', o.model, 'text', o.text,
-                                         'lines', pg_catalog.jsonb_array_length(o.lines))
-    from photo_ai.ocr_result o where o.asset_id = _asset_id
-$func$;
-comment on function photo_ai.describe_ocr(uuid) is
-    'An asset''s OCR result: model, text and number of lines.';
-
 -------------------------------------------------------------------------------
 -- clip: the image embedding
 create or replace function photo_ai.write_clip(_asset_id uuid, _result jsonb)
@@ -48,17 +37,6 @@ as $func$
 $func$;
 comment on function photo_ai.write_clip(uuid, jsonb) is
     'Stores the sidecar''s CLIP image embedding for an asset, replacing an earlier one.';
-
-create or replace function photo_ai.describe_clip(_asset_id uuid)
-returns jsonb
-language sql stable security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    select pg_catalog.jsonb_build_object('model', c.model, 'dim', public.vector_dims(c.embedding))
-    from photo_ai.clip_embedding c where c.asset_id = _asset_id
-$func$;
-comment on function photo_ai.describe_clip(uuid) is
-    'An asset''s CLIP embedding: model and dimension.';
 
 -------------------------------------------------------------------------------
 -- faces: one scan row per analysed photo (also with no face, so "scanned" is never
@@ -85,13 +63,23 @@ comment on function photo_ai.write_faces(uuid, jsonb) is
     'Stores the faces the sidecar found in an asset (box, score, 5 landmarks, embedding) and '
     'the analysed image''s size, replacing earlier ones.';
 
-create or replace function photo_ai.describe_faces(_asset_id uuid)
+-------------------------------------------------------------------------------
+-- describe_image_results: what an asset's ocr, clip and faces results hold, in brief
+create or replace function photo_ai.describe_image_results(_asset_id uuid)
 returns jsonb
 language sql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-    select pg_catalog.jsonb_build_object('model', s.model, 'count', s.face_count)
-    from photo_ai.face_scan s where s.asset_id = _asset_id
+    select pg_catalog.jsonb_build_object(
+        'ocr', (select pg_catalog.jsonb_build_object('model', o.model, 'text', o.text,
+                           'lines', pg_catalog.jsonb_array_length(o.lines))
+                from photo_ai.ocr_result o where o.asset_id = _asset_id),
+        'clip', (select pg_catalog.jsonb_build_object('model', c.model,
+                            'dim', public.vector_dims(c.embedding))
+                 from photo_ai.clip_embedding c where c.asset_id = _asset_id),
+        'faces', (select pg_catalog.jsonb_build_object('model', f.model, 'count', f.face_count)
+                  from photo_ai.face_scan f where f.asset_id = _asset_id))
 $func$;
-comment on function photo_ai.describe_faces(uuid) is
-    'An asset''s face scan: model and how many faces were found.';
+comment on function photo_ai.describe_image_results(uuid) is
+    'An asset''s OCR (model, text, number of lines), CLIP (model, dimension) and faces '
+    '(model, how many) results, as ai_reprocess shows them.';

@@ -37,7 +37,8 @@ comment on function photo_ai.asset_cards(uuid[]) is
     'hit and keys its thumbnail cache by.';
 
 -------------------------------------------------------------------------------
--- recent_assets: the library newest first, for a search page with no query yet
+-- recent_assets: the library newest first, for a search page with no query yet. The ids
+-- only: asset_cards gives their cards, as it does for every other list the page shows.
 create or replace function photo_ai.recent_assets
 ( max_results int default 60
 , skip int default 0
@@ -45,20 +46,12 @@ create or replace function photo_ai.recent_assets
 , taken_after timestamptz default null
 , taken_before timestamptz default null
 )
-returns table
-( asset_id uuid
-, path text
-, taken_at timestamptz
-, owner_id uuid
-, checksum text
-, deleted_at timestamptz
-)
+returns uuid[]
 language sql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
     -- sql, not plpgsql: a plpgsql function may not name a parameter and a column alike
-    select c.*
-    from photo_ai.asset_cards(array(
+    select array(
         select a.id
         from photo_ai.source_asset a
         where a.is_image and a.deleted_at is null
@@ -66,11 +59,12 @@ as $func$
           and (recent_assets.taken_after is null or a.taken_at >= recent_assets.taken_after)
           and (recent_assets.taken_before is null or a.taken_at <= recent_assets.taken_before)
         order by a.taken_at desc nulls last, a.id
-        limit greatest(max_results, 0) offset greatest(skip, 0))) c
+        limit greatest(max_results, 0) offset greatest(skip, 0))
 $func$;
 comment on function photo_ai.recent_assets(int, int, uuid, timestamptz, timestamptz) is
-    'The library''s photos (not trashed), newest first, max_results from position skip; '
-    'filtered by owner and date taken (inclusive) like hybrid_search.';
+    'The ids of the library''s photos (not trashed), newest first, max_results from position '
+    'skip; filtered by owner and date taken (inclusive) like hybrid_search. '
+    'photo_ai.asset_cards(ids) gives what a grid shows of them.';
 
 -------------------------------------------------------------------------------
 -- asset_detail: one photo and everything photo_ai knows of it, for its page

@@ -21,7 +21,8 @@ create table photo_ai.task
 -- the tables store writes, keyed by asset_id: a photo that goes takes its rows there along
 -- (none for a task that writes only into another application's tables)
 , result_tables regclass[] not null default '{}'
--- (asset_id uuid) returns jsonb: what ai_reprocess shows of the stored result; optional
+-- (asset_id uuid) returns jsonb, {task: what ai_reprocess shows of its stored result};
+-- optional, and one function may describe several tasks
 , describe regprocedure
 , on_by_default boolean not null default true
 -- only in this mode (photo_ai.setting('mode')); null in both

@@ -9,6 +9,7 @@ drop function if exists photo_ai.outcome_of_status(int);
 drop function if exists photo_ai.retry_delay(int);
 drop function if exists photo_ai.write_immich_ocr(uuid, jsonb, jsonb);
 drop function if exists photo_ai.write_immich_faces(uuid, jsonb, jsonb);
+drop function if exists photo_ai.zhparser_installed();
 -- One trigger function per table now serves INSERT, UPDATE and DELETE; the triggers that
 -- used the old ones go with them and are made again (sql/triggers/, apply_mode).
 drop function if exists photo_ai.queue_inserted_assets() cascade;

@@ -98,9 +98,9 @@ WRITE_OCR = "photo_ai.write_ocr(uuid,jsonb)"
 @pytest.mark.parametrize(
     "reads, compute, store, tables, message",
     [
-        ("{}", None, "photo_ai.describe_ocr(uuid)", "{}", "store function of task x"),
+        ("{}", None, "photo_ai.describe_image_results(uuid)", "{}", "store function of task x"),
         ("{ocr}", WRITE_OCR, WRITE_OCR, "{}", "compute function of task x"),
-        ("{nothing}", "photo_ai.describe_ocr(uuid)", WRITE_OCR, "{}", "not registered"),
+        ("{nothing}", "photo_ai.describe_image_results(uuid)", WRITE_OCR, "{}", "not registered"),
         ("{}", None, WRITE_OCR, "{photo_ai.setting_default}", "need an asset_id uuid column"),
     ],
 )
