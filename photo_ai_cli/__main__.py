@@ -81,20 +81,19 @@ def _search(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     with db.connect_to_library() as conn:
         rows = conn.execute(
-            "SELECT task::text, state::text, jobs, model_available, model_detail "
-            "FROM photo_ai.status"
+            "SELECT task, state::text, jobs, problem FROM photo_ai.status"
         ).fetchall()
     tasks: dict[str, list] = {}
-    for task, state, jobs, available, detail in rows:
+    for task, state, jobs, problem in rows:
         entry = tasks.setdefault(task, [[], None])
         if jobs:
             entry[0].append(f"{jobs} {state}")
-        if not available:
-            entry[1] = detail
-    for task, (counts, missing) in tasks.items():
-        print(f"{task:6} {', '.join(counts) or 'no jobs'}")
-        if missing:
-            print(f"       model missing: {missing}")
+        entry[1] = entry[1] or problem
+    width = max([6, *map(len, tasks)])
+    for task, (counts, problem) in tasks.items():
+        print(f"{task:{width}} {', '.join(counts) or 'no jobs'}")
+        if problem:
+            print(f"{'':{width}} waiting: {problem}")
     return 0
 
 

@@ -176,7 +176,7 @@ MESSAGES: dict[str, Message] = {
         "Running at {url}, version {version}", "运行中：{url}，版本 {version}"
     ),
     "status.sidecar_down": Message("Not reachable", "无法连接"),
-    "status.sidecar_outage": Message("Workers cannot reach it", "工作进程无法连接它"),
+    "status.sidecar_outage": Message("What holds the work", "工作暂停的原因"),
     "status.model_ready": Message("ready", "就绪"),
     "status.model_absent": Message("missing", "缺失"),
     "status.looked_for": Message("looked for at", "查找位置"),

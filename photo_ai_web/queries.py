@@ -274,7 +274,7 @@ class TaskProgress:
     counts: dict[str, int] = field(default_factory=dict)
     model_available: bool = True
     model_detail: str | None = None
-    problem: str | None = None  # why its queued jobs wait (photo_ai.status.problem, later)
+    problem: str | None = None  # why its queued jobs wait (photo_ai.status.problem)
 
     @property
     def total(self) -> int:
@@ -323,7 +323,7 @@ def _failures(rows: list[dict]) -> list[Failure]:
 class Status:
     tasks: list[TaskProgress]
     failures: list[Failure]
-    sidecar_error: str | None  # the last error reaching the sidecar, during an outage
+    sidecar_error: str | None  # what holds the work at the sidecar: no answer, a key, a URL
     sidecar: dict  # photo_ai.sidecar_health()
 
     @property

@@ -96,3 +96,13 @@ def test_copies_of_a_photo_are_one_hit(conn, ocr_sidecar, samples_folder, folder
     assert (report.added, report.copies) == (1, 2)
     assert run_worker(conn.info.dbname) == {"done": 1}
     assert len(search(conn, "ocr:发票")) == 1
+
+
+def test_status_says_why_work_waits(conn, tmp_path):
+    conn.execute("SELECT photo_ai.configure(sidecar_url => 'http://127.0.0.1:9')")
+    add_assets(conn, "/photos/a.jpg")
+    run_worker(conn.info.dbname)
+    ran = photo_ai("status", database=conn.info.dbname, state=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    waiting = [line for line in ran.stdout.splitlines() if "waiting:" in line]
+    assert waiting and all("127.0.0.1:9" in line for line in waiting)
