@@ -44,6 +44,7 @@ from inference_sidecar.testing.tiny_models import (  # noqa: E402
     make_tiny_face_pack,
 )
 from photo_ai_cli.local import dsn, free_port, start_sidecar  # noqa: E402
+from photo_ai_cli.local import fresh_database as fresh_photo_ai_database  # noqa: E402
 from photo_ai_cli.pictures import text_page  # noqa: E402
 from photo_ai_plpython import sidecar_http  # noqa: E402
 
@@ -86,11 +87,7 @@ def prepare_models(model_dir: Path, scratch: Path) -> tuple[Path, list[str]]:
 
 
 def fresh_database() -> None:
-    with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION photo_ai CASCADE")
+    fresh_photo_ai_database(DATABASE).close()
 
 
 def timed(action) -> float:

@@ -63,6 +63,7 @@ from bench.quality_corpus import (  # noqa: E402
     make_corpus,
     write_images,
 )
+from photo_ai_cli import local  # noqa: E402
 from photo_ai_cli.local import dsn, start_sidecar  # noqa: E402
 
 DATABASE = "photo_ai_bench_search_quality"
@@ -106,13 +107,7 @@ def cache_path(corpus: str, seed: int, count: int) -> Path:
 
 
 def fresh_database() -> psycopg.Connection:
-    with psycopg.connect(dsn("postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    conn = psycopg.connect(dsn(DATABASE), autocommit=True)
-    conn.execute("CREATE EXTENSION photo_ai CASCADE")
-    conn.execute("CREATE EXTENSION pg_trgm")
-    conn.execute("CREATE EXTENSION unaccent")
+    conn = local.fresh_database(DATABASE, "pg_trgm", "unaccent")
     # Immich's own definition
     conn.execute(
         "CREATE FUNCTION f_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "

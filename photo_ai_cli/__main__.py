@@ -66,6 +66,13 @@ def _work(args: argparse.Namespace) -> int:
         tasks = tuple(enabled)
     report = progress.run_worker(tasks, workers=args.workers, max_seconds=args.max_seconds)
     print(json.dumps(dict(report.summary)))
+    with db.connect_to_library() as conn:
+        people = db.settle_faces(conn)
+    if people and people["grouped"]:
+        print(
+            f"people: {people['grouped']} faces grouped, {people['persons_founded']} new persons, "
+            f"{people['waiting']} faces wait"
+        )
     for error in report.errors:
         print(f"worker error: {error}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -127,3 +127,11 @@ def configure_sidecar(conn: psycopg.Connection, url: str, api_key: str | None) -
     conn.execute(
         "SELECT photo_ai.configure(sidecar_url => %s, api_key => %s)", [url, api_key or ""]
     )
+
+
+def settle_faces(conn: psycopg.Connection) -> dict | None:
+    """Once the queue is drained: photo_ai.recognize_faces() settles the faces the grouping
+    left waiting while photos arrived (docs/people.md). None where no faces are grouped
+    (Immich mode, or the people task off)."""
+    enabled = conn.execute("SELECT 'people' = ANY(photo_ai.enabled_tasks())").fetchone()[0]
+    return conn.execute("SELECT photo_ai.recognize_faces()").fetchone()[0] if enabled else None

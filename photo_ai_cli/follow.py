@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from photo_ai_cli import config, local
+from photo_ai_cli import config, db, local
 from photo_ai_cli.background import BackgroundProgram, DidNotStart
 
 __all__ = ["DidNotStart", "FollowOptions", "FollowingWorkers", "follow", "start_in_background"]
@@ -110,7 +110,15 @@ class FollowingWorkers:
             if summary:
                 counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.items()))
                 self.log(f"{worker.name}: {counts} in {time.monotonic() - started:.1f} s")
+                self._settle_faces(worker, conn)
             self._wait_for_work(conn)
+
+    def _settle_faces(self, worker: _Worker, conn: psycopg.Connection) -> None:
+        """The queue is drained: faces left waiting while photos arrived are settled now."""
+        people = db.settle_faces(conn)
+        if people and people["grouped"]:
+            self.log(f"{worker.name}: people: {people['grouped']} faces grouped, "
+                     f"{people['persons_founded']} new persons")  # fmt: skip
 
     def _wait_for_work(self, conn: psycopg.Connection) -> None:
         """Until a notification comes, the poll interval passes, or the service stops (looked

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 DEFAULT_PG_CONFIG = "/usr/lib/postgresql/15/bin/pg_config"
@@ -45,6 +47,21 @@ def dsn(dbname: str | None = None) -> str:
         f"host=127.0.0.1 port={pg_port()} user=postgres dbname={database_name()}"
     )
     return server if dbname is None else make_conninfo(server, dbname=dbname)
+
+
+def fresh_database(name: str, *extensions: str) -> psycopg.Connection:
+    """A new, empty database of that name on the cluster (an older one is dropped), with
+    photo_ai and the given extensions created: what a benchmark starts from. Returns an
+    autocommit connection to it."""
+    with psycopg.connect(dsn("postgres"), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn = psycopg.connect(dsn(name), autocommit=True)
+    for extension in ("photo_ai", *extensions):
+        conn.execute(sql.SQL("CREATE EXTENSION {} CASCADE").format(sql.Identifier(extension)))
+    return conn
 
 
 def psql_command(dbname: str | None = None) -> str:

@@ -115,6 +115,45 @@ async def analyse_again(request: Request, asset_id: str, form: CheckedForm) -> R
     return see(f"/asset/{quote(asset_id)}?analysed=1")
 
 
+@router.post("/people/{person_id}/name")
+async def name_person(
+    request: Request,
+    person_id: str,
+    form: CheckedForm,
+    name: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Names a person (an empty name takes it away), then back where the form was."""
+    return await _people_action(
+        request,
+        lambda admin: queries.name_person(admin, person_id, name[:200]),
+        safe_next(next) if next else f"/people/{quote(person_id)}",
+    )
+
+
+@router.post("/people/{person_id}/merge")
+async def merge_person(
+    request: Request, person_id: str, form: CheckedForm, into: Annotated[str, Form()]
+) -> Response:
+    """Every face of this person goes to `into`, which keeps its name (or takes this one's)."""
+    return await _people_action(
+        request,
+        lambda admin: queries.merge_persons(admin, into, person_id),
+        f"/people/{quote(into)}",
+    )
+
+
+async def _people_action(request: Request, action, then: str) -> Response:
+    try:
+        async with request.app.state.web.db.admin() as admin:
+            await action(admin)
+    except psycopg.errors.NoDataFound:
+        return error_page(request, 404, "error.not_found")
+    except (psycopg.errors.InvalidTextRepresentation, psycopg.errors.RaiseException) as e:
+        return error_page(request, 400, "error.page", e.diag.message_primary or "")
+    return see(then)
+
+
 @router.post("/status/retry")
 async def retry(
     request: Request,

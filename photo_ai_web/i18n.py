@@ -32,6 +32,23 @@ MESSAGES: dict[str, Message] = {
     "app.title": Message("Photo search", "照片搜索"),
     "nav.photos": Message("Photos", "照片"),
     "nav.status": Message("Status", "状态"),
+    "nav.people": Message("People", "人物"),
+    "people.title": Message("People", "人物"),
+    "people.count": Message("{count}", "{count} 位"),
+    "people.faces": Message("{count} faces", "{count} 张脸"),
+    "people.unnamed": Message("Unnamed", "未命名"),
+    "people.name": Message("Name", "名字"),
+    "people.add_name": Message("Add a name", "添加名字"),
+    "people.save_name": Message("Save name", "保存名字"),
+    "people.search": Message("Search their photos", "搜索此人的照片"),
+    "people.merge_into": Message("Same person as", "与此人为同一人"),
+    "people.merge": Message("Merge", "合并"),
+    "people.none": Message("No people yet", "还没有人物"),
+    "people.none_why": Message(
+        "Faces are grouped into people once photos with faces are analysed "
+        "(the faces model in the sidecar, and photo-ai work).",
+        "分析含人脸的照片后，人脸会被归为人物（需要 sidecar 的人脸模型，以及 photo-ai work）。",
+    ),
     "nav.logout": Message("Sign out", "退出"),
     "nav.language": Message("中文", "English"),
     "search.placeholder": Message(

@@ -1,12 +1,16 @@
-"""The pictures: `/thumb/<id>` for grids and `/preview/<id>` for a photo's page, JPEGs from
-the thumbnail cache. Only an asset id is ever taken, never a path: the database says which
-file it is, and the cache reads it only under the library roots."""
+"""The pictures: `/thumb/<id>` for grids, `/preview/<id>` for a photo's page, JPEGs from
+the thumbnail cache, and `/people/<id>/face`, a person's face cut from its preview. Only an
+id is ever taken, never a path: the database says which file it is, and the cache reads it
+only under the library roots."""
 
 from __future__ import annotations
+
+import io
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
+from PIL import Image
 
 from photo_ai_web import queries
 from photo_ai_web.pages import parse_uuid
@@ -52,3 +56,45 @@ async def picture(request: Request, asset_id: str, size: str, version: str) -> R
         media_type="image/jpeg",
         headers={"cache-control": FOREVER if lasting else REVALIDATE},
     )
+
+
+FACE_PIXELS = 160
+
+
+@router.get("/people/{person_id}/face")
+async def person_face(request: Request, person_id: str) -> Response:
+    web = request.app.state.web
+    valid = parse_uuid(person_id)
+    if valid is None:
+        return PlainTextResponse("not a person id", 400)
+    async with web.db.reader() as conn:
+        person = await queries.person(conn, valid)
+        photo = (
+            person
+            and person.cover_asset_id
+            and await queries.photo_card(conn, person.cover_asset_id)
+        )
+    square = person.face_square() if person else None
+    if not photo or square is None:
+        return PlainTextResponse("no face for this person", 404)
+    try:
+        cached = await run_in_threadpool(
+            web.thumbnails.get, photo.asset_id, photo.path, photo.checksum, "preview"
+        )
+        jpeg = await run_in_threadpool(_cut, cached.path, square)
+    except PhotoUnavailable as e:
+        return PlainTextResponse(e.detail, e.status, headers={"cache-control": "no-store"})
+    return Response(jpeg, media_type="image/jpeg", headers={"cache-control": REVALIDATE})
+
+
+def _cut(preview, square: tuple[float, float, float, float]) -> bytes:
+    """The square (fractions of the photo) cut from the preview, FACE_PIXELS wide."""
+    with Image.open(preview) as image:
+        width, height = image.size
+        box = tuple(
+            round(f * n) for f, n in zip(square, (width, height, width, height), strict=True)
+        )
+        face = image.crop(box).resize((FACE_PIXELS, FACE_PIXELS), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    face.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()

@@ -1,6 +1,6 @@
 """The pages: search and the timeline (`/`), more results as you scroll (`/results`), one
-photo (`/asset/<id>`), the work in progress (`/status`, `/status.json`), sign-in and the
-language switch."""
+photo (`/asset/<id>`), people (`/people`, `/people/<id>`), the work in progress (`/status`,
+`/status.json`), sign-in and the language switch."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ router = APIRouter()
 
 DEFAULT_CLIP_MODEL = "ViT-B-16"
 MAX_QUERY = 500  # characters; hybrid_search cuts a query there
+PERSON_PAGE = 96  # a person's photos per page
 
 
 @dataclass
@@ -135,6 +136,33 @@ async def asset_page(request: Request, asset_id: str, analysed: str | None = Non
     if view is None:
         return error_page(request, 404, "error.not_found")
     return render(request, "asset.html", view=view, analysed=analysed == "1")
+
+
+@router.get("/people")
+async def people_page(request: Request):
+    """Everyone the faces were grouped into: a round face each, naming in place."""
+    async with request.app.state.web.db.reader() as conn:
+        persons = await queries.persons(conn)
+    return render(request, "people.html", persons=persons)
+
+
+@router.get("/people/{person_id}")
+async def person_page(request: Request, person_id: str, offset: int = 0):
+    """A person's photos, newest first; naming it, merging it into another."""
+    valid = parse_uuid(person_id)
+    if valid is None:
+        return error_page(request, 400, "error.bad_id")
+    async with request.app.state.web.db.reader() as conn:
+        persons = await queries.persons(conn)
+        person = next((p for p in persons if p.person_id == valid), None)
+        if person is None:
+            return error_page(request, 404, "error.not_found")
+        photos = await queries.person_photos(conn, valid, max(offset, 0), PERSON_PAGE)
+    others = [p for p in persons if p.person_id != valid]
+    next_url = f"/people/{valid}?offset={offset + PERSON_PAGE}" if photos.has_more else None
+    return render(
+        request, "person.html", person=person, others=others, results=photos, next_url=next_url
+    )
 
 
 @router.get("/status")

@@ -375,3 +375,69 @@ async def reprocess(admin: AsyncConnection, asset_id: str, tasks: list[str] | No
 async def retry_all(admin: AsyncConnection) -> int:
     """Every failed job queued again (a worker picks them up)."""
     return await _value(admin, "SELECT photo_ai.retry_failed()")
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass
+class Person:
+    """A person of the People view, with the face that stands for it."""
+
+    person_id: str
+    name: str
+    faces: int
+    hidden: bool = False
+    cover_asset_id: str | None = None
+    cover_box: list[float] | None = None
+    cover_image_width: int | None = None
+    cover_image_height: int | None = None
+
+    def face_square(self) -> tuple[float, float, float, float] | None:
+        """The square the People view cuts from the cover photo, as fractions of its width
+        and height (left, top, right, bottom): the face's box and a margin, kept inside the
+        photo. Boxes are pixels of the analysed image; fractions hold for any size of it."""
+        width, height, box = self.cover_image_width, self.cover_image_height, self.cover_box
+        if not (width and height and box):
+            return None
+        side = min(1.6 * max(box[2] - box[0], box[3] - box[1]), width, height)
+        left = min(max((box[0] + box[2] - side) / 2, 0), width - side)
+        top = min(max((box[1] + box[3] - side) / 2, 0), height - side)
+        return left / width, top / height, (left + side) / width, (top + side) / height
+
+
+async def persons(conn: AsyncConnection) -> list[Person]:
+    rows = await _rows(
+        conn,
+        "SELECT person_id::text, name, faces, hidden, cover_asset_id::text, cover_box, "
+        "cover_image_width, cover_image_height FROM photo_ai.persons()",
+        None,
+    )
+    return [Person(**row) for row in rows]
+
+
+async def person(conn: AsyncConnection, person_id: str) -> Person | None:
+    return next((p for p in await persons(conn) if p.person_id == person_id), None)
+
+
+async def person_photos(
+    conn: AsyncConnection, person_id: str, offset: int, page_size: int
+) -> Results:
+    """One page of a person's photos, newest first (one more asked, to know of a next)."""
+    rows = await _rows(
+        conn,
+        "SELECT c.asset_id::text, c.path, c.taken_at, c.checksum "
+        "FROM photo_ai.asset_cards(array(SELECT asset_id FROM "
+        "photo_ai.person_photos(%s, %s, %s))) c",
+        [person_id, page_size + 1, offset],
+    )
+    photos = [_photo(r) for r in rows]
+    return Results(photos[:page_size], has_more=len(photos) > page_size)
+
+
+async def name_person(admin: AsyncConnection, person_id: str, name: str) -> None:
+    await admin.execute("SELECT photo_ai.name_person(%s, %s)", [person_id, name])
+
+
+async def merge_persons(admin: AsyncConnection, keep: str, merge: str) -> None:
+    await admin.execute("SELECT photo_ai.merge_persons(keep => %s, merge => %s)", [keep, merge])

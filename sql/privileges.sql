@@ -35,6 +35,17 @@ grant execute on function photo_ai.backfill() to photo_ai_admin;
 grant execute on function photo_ai.schedule_worker(int, int) to photo_ai_admin;
 grant execute on function photo_ai.unschedule_worker() to photo_ai_admin;
 grant execute on function photo_ai.rebuild_text_index(text) to photo_ai_admin;
+-- people
+grant execute on function photo_ai.persons(uuid, boolean) to photo_ai_reader;
+grant execute on function photo_ai.person_photos(uuid, int, int) to photo_ai_reader;
+grant execute on function photo_ai.who_is_this(bigint, int) to photo_ai_reader;
+grant execute on function photo_ai.recognize_faces(uuid[]) to photo_ai_admin;
+grant execute on function photo_ai.name_person(uuid, text) to photo_ai_admin;
+grant execute on function photo_ai.hide_person(uuid, boolean) to photo_ai_admin;
+grant execute on function photo_ai.set_birth_date(uuid, date) to photo_ai_admin;
+grant execute on function photo_ai.merge_persons(uuid, uuid) to photo_ai_admin;
+grant execute on function photo_ai.move_face(bigint, uuid) to photo_ai_admin;
+grant execute on function photo_ai.new_person(bigint, text) to photo_ai_admin;
 -- run_worker commits between photos, so it cannot be SECURITY DEFINER; what it calls is.
 grant execute on procedure photo_ai.run_worker(int, int, boolean, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.claim_batch(text, int) to photo_ai_admin;

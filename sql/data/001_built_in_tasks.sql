@@ -14,6 +14,9 @@ values
 , ('faces', '{}', null, 'photo_ai.write_faces(uuid,jsonb)', '{photo_ai.face_scan}',
    'photo_ai.describe_image_results(uuid)', true, null, true,
    'the faces in a photo (InsightFace): boxes, landmarks, embeddings')
+, ('people', '{faces}', 'photo_ai.ungrouped_faces(uuid)', 'photo_ai.group_faces(uuid,jsonb)',
+   '{}', 'photo_ai.describe_people(uuid)', true, 'standalone', true,
+   'faces grouped into persons as they arrive (standalone mode; Immich groups its own)')
 , ('immich_ocr', '{ocr}', 'photo_ai.immich_ocr_input(uuid)', 'photo_ai.write_immich_ocr(uuid,jsonb)',
    '{}', null, true, 'immich', true,
    'Immich mode: the OCR text in Immich''s asset_ocr and ocr_search, as Immich''s OCR job writes it')

@@ -25,10 +25,20 @@ begin
     $view$;
     comment on view photo_ai.source_asset is
         'The assets photo_ai analyses: id, path, checksum, is_image, owner, date taken, deleted_at.';
+    execute $view$
+        create or replace view photo_ai.person_asset as
+        select p.id as person_id, p.name, p.owner_id, f.asset_id
+        from photo_ai.person p
+        join photo_ai.face f on f.person_id = p.id
+    $view$;
+    comment on view photo_ai.person_asset is
+        'Which persons are in which photos (standalone mode: photo_ai''s persons): person_id, '
+        'name, owner_id, asset_id; what person: searches.';
 end
 $func$;
 comment on function photo_ai.use_standalone_assets() is
-    'Stands photo_ai.asset behind the view photo_ai.source_asset (standalone mode).';
+    'Stands photo_ai.asset behind the view photo_ai.source_asset and photo_ai''s persons '
+    'behind photo_ai.person_asset (standalone mode).';
 
 select photo_ai.use_standalone_assets()
 where photo_ai.setting('mode') is distinct from '"immich"'::jsonb;

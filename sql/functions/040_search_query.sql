@@ -29,6 +29,7 @@ create or replace function photo_ai.parse_search
 , out exclude_query tsquery    -- what it must not (NULL: no exclusion)
 , out semantic_text text       -- the query for CLIP: the wanted terms, without syntax
 , out needles text[]           -- the wanted terms as typed, for the snippet
+, out persons text[]           -- the names of person: terms
 )
 language plpgsql stable parallel safe
 set search_path to pg_catalog, pg_temp
@@ -37,12 +38,18 @@ declare
     -- a query longer than this is cut: no photo's text is matched by more
     _text text := pg_catalog.left(coalesce(_query, ''), 500);
     _prefix text[] := pg_catalog.regexp_match(_text, '^\s*(ocr|clip)\s*:(.*)$', 'i');
+    _person_term constant text := '(?:^|\s)person:(?:"([^"]*)"?|([^\s"]+))';
     _term record;
     _phrase tsquery;
 begin
     mode := coalesce(pg_catalog.lower(_prefix[1]), 'both');
     needles := '{}';
-    for _term in select * from photo_ai.search_terms(coalesce(_prefix[2], _text)) loop
+    _text := coalesce(_prefix[2], _text);
+    persons := array(select pg_catalog.btrim(coalesce(m[1], m[2]))
+                     from pg_catalog.regexp_matches(_text, _person_term, 'gi') m
+                     where coalesce(m[1], m[2]) ~ '\S');
+    _text := pg_catalog.regexp_replace(_text, _person_term, ' ', 'gi');
+    for _term in select * from photo_ai.search_terms(_text) loop
         _phrase := photo_ai.phrase_tsquery(_term.term);
         continue when _phrase is null;  -- no letters or digits: nothing to look for
         if _term.excluded then
@@ -59,7 +66,8 @@ end
 $func$;
 comment on function photo_ai.parse_search(text) is
     'Reads a search query: its prefix (ocr:, clip:), the tsquery its OCR text must match and '
-    'the one it must not, the text to embed for CLIP, the terms to show in a snippet.';
+    'the one it must not, the text to embed for CLIP, the terms to show in a snippet, the '
+    'names of its person: terms.';
 
 -------------------------------------------------------------------------------
 -- ocr_snippet: the first OCR line holding a wanted term, the term marked «»; else the

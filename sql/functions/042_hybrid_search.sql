@@ -34,13 +34,14 @@ as $func$
               and ((_filter).owner_id is null or a.owner_id = (_filter).owner_id)
               and ((_filter).taken_after is null or a.taken_at >= (_filter).taken_after)
               and ((_filter).taken_before is null or a.taken_at <= (_filter).taken_before))
+          and ((_filter).asset_ids is null or m.asset_id in (select pg_catalog.unnest((_filter).asset_ids)))
         order by m.score desc, m.asset_id
         limit _limit
     ) h
 $func$;
 comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
     'The OCR text arm of hybrid_search: assets whose text matches, ranked by ts_rank with '
-    'line prominence weights; filters by owner, date taken and the trash.';
+    'line prominence weights; filters by owner, date taken, the trash and persons.';
 
 -------------------------------------------------------------------------------
 -- nearest_embeddings: the embeddings nearest to a vector among the assets the filters
@@ -67,17 +68,18 @@ begin
           and ($5 is null or not exists (
                   select 1 from photo_ai.ocr_result o
                   where o.asset_id = c.asset_id and o.tsv @@ $5))
+          and ($7 is null or c.asset_id in (select pg_catalog.unnest($7::uuid[])))
         order by %s
         limit $6 $sql$,
         case when _exact then 'public.cosine_distance(c.embedding, $1)'
              else 'c.embedding operator(public.<=>) $1' end)
     using _embedding, (_filter).owner_id, (_filter).taken_after, (_filter).taken_before,
-          (_filter).excluded, _limit;
+          (_filter).excluded, _limit, (_filter).asset_ids;
 end
 $func$;
 comment on function photo_ai.nearest_embeddings(public.vector, photo_ai.search_filter, int, boolean) is
     'The assets whose CLIP embeddings are nearest to a vector (cosine), filtered by owner, '
-    'date taken, the trash and excluded text; through the HNSW index, or exactly.';
+    'date taken, the trash, excluded text and persons; through the HNSW index, or exactly.';
 
 -------------------------------------------------------------------------------
 -- semantic_hits: the CLIP arm, nearest first. The HNSW index answers; when the filters
@@ -142,7 +144,8 @@ declare
     _depth int := case when _q.mode = 'both'
                        then least(greatest(2 * max_results::bigint, 100), 1000)
                        else max_results end;
-    _filter photo_ai.search_filter := row(owner_id, taken_after, taken_before, _q.exclude_query);
+    _filter photo_ai.search_filter := row(owner_id, taken_after, taken_before, _q.exclude_query,
+        photo_ai.photos_of_persons(_q.persons, owner_id));
     _embedding public.vector;
     _arm text := 'not asked';
 begin
@@ -159,6 +162,10 @@ begin
         raise exception 'photo_ai: min_similarity must be a number from -1 to 1, or NULL';
     end if;
     if coalesce(max_results, 0) < 1 then
+        return;
+    end if;
+    if _q.include_query is null and _q.semantic_text is null and (_filter).asset_ids is not null then
+        return query select * from photo_ai.photos_by_date((_filter).asset_ids, _filter, max_results, rrf_k);
         return;
     end if;
     if _q.mode <> 'ocr' and _q.semantic_text is not null then
@@ -198,7 +205,8 @@ comment on function photo_ai.hybrid_search(text, int, uuid, timestamptz, timesta
     'Searches photos by their OCR text and by meaning (CLIP), fused by reciprocal rank: '
     'score = text_weight / (rrf_k + text_rank) + semantic_weight / (rrf_k + semantic_rank). '
     'Prefix ocr: searches text only, clip: meaning only. All terms must occur; "a phrase" as '
-    'written; -term excludes. Filters: owner_id, taken_after, taken_before (inclusive); '
+    'written; -term excludes; person:name keeps photos of that person (several: of all; '
+    'alone: the person''s photos, newest first). Filters: owner_id, taken_after, taken_before (inclusive); '
     'trashed photos never. min_similarity drops weaker semantic hits. max_results under 1 '
     'returns nothing; weights must be finite and not negative. When CLIP cannot be '
     'asked (model missing, sidecar down) the text arm still answers, a NOTICE says why and '

@@ -35,7 +35,7 @@ begin
     select h.asset_id, h.similarity
     -- one more, as the photo itself is among them (least(): max_results may be int's largest)
     from photo_ai.semantic_hits(_embedding,
-        row(_asset.owner_id, null, null, null)::photo_ai.search_filter,
+        row(_asset.owner_id, null, null, null, null)::photo_ai.search_filter,
         least(max_results, 2147483646) + 1) h
     where h.asset_id <> _id
     order by h.rank

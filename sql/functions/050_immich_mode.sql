@@ -145,6 +145,17 @@ begin
         'The assets photo_ai analyses (Immich mode: Immich''s asset table, through the preview '
         'Immich made when there is one): id, path, checksum, is_image, owner, date taken, '
         'deleted_at.';
+    -- Immich's persons are Immich's: read here, never written
+    execute $view$
+        create or replace view photo_ai.person_asset as
+        select p.id as person_id, p.name::text as name, p."ownerId" as owner_id, f."assetId" as asset_id
+        from public.person p
+        join public.asset_face f on f."personId" = p.id
+        where f."deletedAt" is null
+    $view$;
+    comment on view photo_ai.person_asset is
+        'Which persons are in which photos (Immich mode: Immich''s person and asset_face): '
+        'person_id, name, owner_id, asset_id; what person: searches.';
 
     perform photo_ai.attach_trigger('public', 'asset', 'photo_ai_queue_inserted', 'insert',
         'immich_assets_changed',
@@ -162,8 +173,9 @@ begin
 end
 $func$;
 comment on function photo_ai.use_immich_assets() is
-    'Stands Immich''s asset table behind photo_ai.source_asset and attaches photo_ai''s '
-    'statement-level triggers to Immich''s asset and asset_file tables.';
+    'Stands Immich''s asset table behind photo_ai.source_asset and its persons behind '
+    'photo_ai.person_asset, and attaches photo_ai''s statement-level triggers to Immich''s '
+    'asset and asset_file tables.';
 
 -------------------------------------------------------------------------------
 -- drop_immich_triggers: photo_ai's triggers off Immich's tables (they may be gone already)

@@ -332,8 +332,9 @@ as $func$
             select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                        'box', pg_catalog.to_jsonb(f.box), 'score', f.score,
                        'landmarks', pg_catalog.to_jsonb(f.landmarks),
-                       'embedding', pg_catalog.to_jsonb(f.embedding::real[])) order by f.id)
-            from photo_ai.face f where f.asset_id = s.asset_id), '[]'))
+                       'embedding', pg_catalog.to_jsonb(e.embedding::real[])) order by f.id)
+            from photo_ai.face f join photo_ai.face_embedding e on e.face_id = f.id
+            where f.asset_id = s.asset_id), '[]'))
     from photo_ai.face_scan s where s.asset_id = _asset_id
 $func$;
 comment on function photo_ai.immich_faces_input(uuid) is

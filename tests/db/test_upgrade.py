@@ -55,8 +55,17 @@ def library_of_0_2_0(conn: psycopg.Connection) -> None:
     )
 
 
+FACES_SINCE_0_3_0 = (  # a face's embedding has a table of its own
+    "SELECT f.asset_id, f.box, f.score, f.landmarks, e.embedding::text "
+    "FROM photo_ai.face f JOIN photo_ai.face_embedding e ON e.face_id = f.id"
+)
+
+
 def snapshot(conn: psycopg.Connection) -> dict[str, list]:
-    return {name: sorted(conn.execute(sql).fetchall(), key=str) for name, sql in SNAPSHOT.items()}
+    queries = dict(SNAPSHOT)
+    if conn.execute("SELECT to_regclass('photo_ai.face_embedding')").fetchone()[0]:
+        queries["face"] = FACES_SINCE_0_3_0
+    return {name: sorted(conn.execute(sql).fetchall(), key=str) for name, sql in queries.items()}
 
 
 def test_upgrading_from_0_2_0_keeps_every_result_setting_and_job(make_database):
@@ -68,11 +77,13 @@ def test_upgrading_from_0_2_0_keeps_every_result_setting_and_job(make_database):
         conn.execute("ALTER EXTENSION photo_ai UPDATE")
 
         assert snapshot(conn) == before
-        assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 0, (
-            "nothing done is done again"
-        )
+        # nothing done is done again; the people task, new in 0.3.0, is queued for the
+        # photos with faces
+        assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 3
+        queued = conn.execute("SELECT DISTINCT task FROM photo_ai.job WHERE state = 'queued'")
+        assert [r[0] for r in queued] == ["people"]
         assert sorted(conn.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0]) == [
-            "clip", "faces", "ocr",
+            "clip", "faces", "ocr", "people",
         ]  # fmt: skip
         failed = conn.execute("SELECT task, last_error FROM photo_ai.failed_jobs").fetchall()
         assert len(failed) == 3 and all("cannot decode" in e for _, e in failed)

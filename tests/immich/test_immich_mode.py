@@ -605,3 +605,21 @@ def test_a_failure_to_queue_never_fails_immichs_upload(attached):
     assert jobs(conn) == {}
     conn.execute("ALTER TABLE photo_ai.job DROP CONSTRAINT refuse_jobs")
     assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 3
+
+
+def test_person_searches_immichs_named_persons_and_photo_ai_groups_none(attached):
+    immich, conn = attached, attached.conn
+    friends, alice_again = analysed(immich, "friends.png", "alice_again.png")
+    alice = assign(conn, faces_of(conn, friends)[1][0], "Alice", immich.user_id)
+    assert persons_of(conn, alice_again) == [None]  # photo_ai joins persons only as they arrive
+    conn.execute(
+        'UPDATE asset_face SET "personId" = %s WHERE "assetId" = %s', [alice, alice_again["id"]]
+    )
+
+    found = conn.execute(
+        "SELECT asset_id FROM photo_ai.hybrid_search('person:alice', 100)"
+    ).fetchall()
+    assert {r[0] for r in found} == {friends["id"], alice_again["id"]}
+    # Immich's persons are Immich's: photo_ai keeps no persons of its own there
+    assert conn.execute("SELECT count(*) FROM photo_ai.person").fetchone()[0] == 0
+    assert "people" not in {t for (_, t) in jobs(conn)}

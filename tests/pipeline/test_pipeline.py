@@ -26,7 +26,7 @@ def test_new_photos_get_text_embeddings_and_faces(db, library):
 
     summary = run_worker(database_of(db))
 
-    assert summary == {"done": 9}
+    assert summary == {"done": 9 + 3}, "and each photo's faces grouped into people"
     texts = dict(db.execute("SELECT asset_id::text, text FROM photo_ai.ocr_result").fetchall())
     assert "发票" in texts[invoice] and "Invoice" in texts[invoice]
     assert "停车场" in texts[sign]

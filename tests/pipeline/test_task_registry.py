@@ -75,7 +75,7 @@ def test_a_task_that_is_off_by_default_runs_when_named(db, library):
     db.execute(CHARACTER_COUNT)
     db.execute("UPDATE photo_ai.task SET on_by_default = false WHERE name = 'character_count'")
     enabled = db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0]
-    assert sorted(enabled) == ["clip", "faces", "ocr"]
+    assert sorted(enabled) == ["clip", "faces", "ocr", "people"]
     db.execute("SELECT photo_ai.configure(tasks => '{ocr,character_count}')")
     assert db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0] == [
         "ocr",

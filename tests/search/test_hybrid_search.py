@@ -250,7 +250,7 @@ def test_a_selective_filter_does_not_starve_the_semantic_arm(search_db):
     search_db.execute("SET hnsw.iterative_scan = relaxed_order")
     index_only = search_db.execute(
         "SELECT count(*) FROM photo_ai.nearest_embeddings(%s::vector, "
-        "row(NULL, NULL, '2002-01-01', NULL)::photo_ai.search_filter, 50, false)",
+        "row(NULL, NULL, '2002-01-01', NULL, NULL)::photo_ai.search_filter, 50, false)",
         [vector_text(query)],
     ).fetchone()[0]
     assert index_only < 3, "the index scan alone comes up short"

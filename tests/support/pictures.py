@@ -76,3 +76,21 @@ def decompression_bomb(pixels: int) -> bytes:
 def truncated_jpeg() -> bytes:
     data = encode(text_picture(), "JPEG", quality=90)
     return data[: len(data) // 2]
+
+
+def portrait(
+    path: Path, boxes: Sequence[Sequence[float]], colours: Sequence[tuple], size=(640, 480)
+) -> Path:
+    """A picture with a face-like oval in each box (its colour, with two eyes): what the
+    People view cuts round faces from."""
+    image = Image.new("RGB", size, (235, 235, 230))
+    draw = ImageDraw.Draw(image)
+    for (x1, y1, x2, y2), colour in zip(boxes, colours, strict=True):
+        draw.ellipse((x1, y1, x2, y2), fill=colour)
+        eye = (x2 - x1) / 8
+        for ex in (x1 + (x2 - x1) * 0.33, x1 + (x2 - x1) * 0.67):
+            ey = y1 + (y2 - y1) * 0.4
+            draw.ellipse((ex - eye, ey - eye, ex + eye, ey + eye), fill=(30, 30, 30))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=90)
+    return path
