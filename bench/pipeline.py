@@ -13,6 +13,8 @@
    beside the same requests sent to it from outside the database by the same client code
    (photo_ai_plpython.sidecar_http): the milliseconds a photo costs the pipeline beyond its
    HTTP round trip.
+4. Scale out: 2 sidecars (URLs in rotation) and 2 workers against 1 and 1, on one queue,
+   CLIP and faces with tiny models (the queue and the rotation measured, not the 2 cores).
 
 It starts its own sidecar and uses its own database (photo_ai_bench_pipeline). OCR is the
 real RapidOCR; where ./models has no CLIP checkpoint or face pack, tiny models of the real
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -159,7 +162,8 @@ def pipeline(photos: list, workers: int, expected: dict | None = None) -> float:
     seconds = timed(lambda: run_threads(worker, [None] * workers))
     with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
         states = dict(conn.execute("SELECT state::text, count(*) FROM photo_ai.job GROUP BY 1"))
-    expected = expected or {"done": len(TASKS) * len(photos)}
+    # and each photo's people job, which groups the faces it was found to have
+    expected = expected or {"done": (len(TASKS) + 1) * len(photos)}
     assert states == expected, f"pipeline left jobs unfinished: {states}"
     return seconds
 
@@ -249,6 +253,8 @@ def main() -> None:
                 )
             sidecar_alone(sidecar.url, sidecar.key, photos[:2], 1)  # load the models
             report_end_to_end(sidecar, photos, rounds, tiny)
+            # each photo four times: with tiny models a photo takes milliseconds
+            report_scale_out(sidecar, scratch_dir, model_dir, photos * 4, rounds)
         finally:
             sidecar.stop()
     per_photo_cost(100 if args.quick else 500, rounds)
@@ -269,6 +275,54 @@ def report_end_to_end(sidecar, photos: list[Path], rounds: int, tiny: list[str])
             piped.append(pipeline(photos, workers))
         a, p = statistics.median(alone), statistics.median(piped)
         print(f"  {workers:>7} {a:>13.2f}s {p:>9.2f}s {len(photos) / p:>9.2f} {p / a:>8.3f}x")
+
+
+def report_scale_out(sidecar, scratch: Path, model_dir: Path, photos: list[Path], rounds: int):
+    """2 sidecars (URLs in rotation) x 2 workers against 1 x 1, on one queue, twice: real
+    sidecars with tiny CLIP and face models on this machine, whose two cores are then the
+    limit; and stand-ins that answer after 50 ms, as sidecars whose models run elsewhere
+    (a GPU machine), so that what is measured is how the queue and the rotation share the
+    work."""
+    print(f"\nscale out: {len(photos)} photos, median of {rounds}, {os.cpu_count()} cores")
+    print(f"  {'sidecars':34} {'1 x 1 worker':>14} {'2 x 2 workers':>14} {'throughput':>10}")
+    second = start_sidecar(scratch / "sidecar2.log", api_key=sidecar.key, model_dir=str(model_dir),
+                           library_roots=str(scratch), log_level="warning")  # fmt: skip
+    try:
+        sidecar_alone(second.url, second.key, photos[:2], 1)  # load its models
+        local_pair = [sidecar.url, second.url]
+        scale_out_row("real, clip+faces (tiny models)", local_pair, "{clip,faces}", photos, rounds)
+    finally:
+        second.stop()
+    ports = [free_port(), free_port()]
+    standins = [
+        subprocess.Popen([sys.executable, "-m", "tests.support.standin", str(p), "0.05"], cwd=ROOT)
+        for p in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        while not all(answers(u) for u in urls):
+            time.sleep(0.1)
+        scale_out_row("stand-ins answering after 50 ms", urls, "{clip}", photos, rounds)
+    finally:
+        for standin in standins:
+            standin.kill()
+        with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+            conn.execute("SELECT photo_ai.configure(sidecar_url => %s, tasks => %s)",
+                         [sidecar.url, TASKS])  # fmt: skip
+
+
+def scale_out_row(name: str, urls: list[str], tasks: str, photos: list[Path], rounds: int):
+    jobs = {"{clip,faces}": 3, "{clip}": 1}[tasks]  # clip, faces, and people for the faces
+    seconds = {}
+    for workers in (1, 2):
+        with psycopg.connect(dsn(DATABASE), autocommit=True) as conn:
+            conn.execute("SELECT photo_ai.configure(sidecar_url => %s, tasks => %s)",
+                         [",".join(urls[:workers]), tasks])  # fmt: skip
+        seconds[workers] = statistics.median(
+            pipeline(photos, workers, {"done": jobs * len(photos)}) for _ in range(rounds)
+        )
+    one, two = (len(photos) / seconds[n] for n in (1, 2))
+    print(f"  {name:34} {one:9.2f} ph/s {two:9.2f} ph/s {two / one:9.2f}x")
 
 
 if __name__ == "__main__":

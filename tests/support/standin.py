@@ -117,14 +117,15 @@ class StandinSidecar:
         return Handler
 
 
-def serve(port: int) -> None:
-    """Answers every task at once on `port` until killed: a stand-in in a process of its own,
-    for benches that must not share a Python interpreter (its GIL) with their client."""
-    with StandinSidecar(port=port):
+def serve(port: int, delay: float = 0.0) -> None:
+    """Answers every task on `port` (after `delay` seconds) until killed: a stand-in in a
+    process of its own, for benches that must not share a Python interpreter (its GIL) with
+    their client."""
+    with StandinSidecar(port=port, delay=delay):
         threading.Event().wait()
 
 
 if __name__ == "__main__":
     import sys
 
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
