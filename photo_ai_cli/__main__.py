@@ -64,10 +64,12 @@ def _work(args: argparse.Namespace) -> int:
     else:
         print("note: this project's sidecar is not running (make sidecar-start)", file=sys.stderr)
         tasks = tuple(enabled)
+    with db.connect_to_library() as conn:
+        started = db.database_now(conn)
     report = progress.run_worker(tasks, workers=args.workers, max_seconds=args.max_seconds)
     print(json.dumps(dict(report.summary)))
     with db.connect_to_library() as conn:
-        people = db.settle_faces(conn)
+        people = db.settle_faces(conn, started)
     if people and people["grouped"]:
         print(
             f"people: {people['grouped']} faces grouped, {people['persons_founded']} new persons, "

@@ -4,6 +4,7 @@ current in the demo's database."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -129,9 +130,18 @@ def configure_sidecar(conn: psycopg.Connection, url: str, api_key: str | None) -
     )
 
 
-def settle_faces(conn: psycopg.Connection) -> dict | None:
-    """Once the queue is drained: photo_ai.recognize_faces() settles the faces the grouping
-    left waiting while photos arrived (docs/people.md). None where no faces are grouped
-    (Immich mode, or the people task off)."""
+def settle_faces(conn: psycopg.Connection, analysed_since: datetime) -> dict | None:
+    """Once the queue is drained: photo_ai.recognize_faces() settles the faces of the photos
+    analysed since then, which the grouping left waiting while they arrived
+    (docs/people.md). None where no faces are grouped (Immich mode, the people task off)."""
     enabled = conn.execute("SELECT 'people' = ANY(photo_ai.enabled_tasks())").fetchone()[0]
-    return conn.execute("SELECT photo_ai.recognize_faces()").fetchone()[0] if enabled else None
+    if not enabled:
+        return None
+    return conn.execute(
+        "SELECT photo_ai.recognize_faces(_analysed_since => %s)", [analysed_since]
+    ).fetchone()[0]
+
+
+def database_now(conn: psycopg.Connection) -> datetime:
+    """The database's clock: what photo_ai's timestamps are compared with."""
+    return conn.execute("SELECT clock_timestamp()").fetchone()[0]

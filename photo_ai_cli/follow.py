@@ -105,17 +105,18 @@ class FollowingWorkers:
 
     def _work_while_connected(self, worker: _Worker, conn: psycopg.Connection) -> None:
         while not self.stopping.is_set():
-            started = time.monotonic()
+            started, analysed_since = time.monotonic(), db.database_now(conn)
             summary = self._run_once(worker, conn)
             if summary:
                 counts = ", ".join(f"{n} {state}" for state, n in sorted(summary.items()))
                 self.log(f"{worker.name}: {counts} in {time.monotonic() - started:.1f} s")
-                self._settle_faces(worker, conn)
+                self._settle_faces(worker, conn, analysed_since)
             self._wait_for_work(conn)
 
-    def _settle_faces(self, worker: _Worker, conn: psycopg.Connection) -> None:
-        """The queue is drained: faces left waiting while photos arrived are settled now."""
-        people = db.settle_faces(conn)
+    def _settle_faces(self, worker: _Worker, conn: psycopg.Connection, since) -> None:
+        """The queue is drained: the faces of the photos this run analysed that were left
+        waiting while they arrived are settled now."""
+        people = db.settle_faces(conn, since)
         if people and people["grouped"]:
             self.log(f"{worker.name}: people: {people['grouped']} faces grouped, "
                      f"{people['persons_founded']} new persons")  # fmt: skip

@@ -39,7 +39,7 @@ grant execute on function photo_ai.rebuild_text_index(text) to photo_ai_admin;
 grant execute on function photo_ai.persons(uuid, boolean) to photo_ai_reader;
 grant execute on function photo_ai.person_photos(uuid, int, int) to photo_ai_reader;
 grant execute on function photo_ai.who_is_this(bigint, int) to photo_ai_reader;
-grant execute on function photo_ai.recognize_faces(uuid[]) to photo_ai_admin;
+grant execute on function photo_ai.recognize_faces(uuid[], timestamptz) to photo_ai_admin;
 grant execute on function photo_ai.name_person(uuid, text) to photo_ai_admin;
 grant execute on function photo_ai.hide_person(uuid, boolean) to photo_ai_admin;
 grant execute on function photo_ai.set_birth_date(uuid, date) to photo_ai_admin;

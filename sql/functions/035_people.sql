@@ -214,11 +214,14 @@ comment on function photo_ai.group_face(bigint, boolean) is
 
 -------------------------------------------------------------------------------
 -- recognize_faces: the grouping on demand over every ungrouped face (or those of some
--- photos): passes of the rule while one groups more (a face that waited may join a person
--- founded after it), then one settling pass for the lonely faces left (a profile, a
--- blurred face: far from its person's mean but near no one else). Safe beside workers:
--- every writer takes the owner's lock.
-create or replace function photo_ai.recognize_faces(_asset_ids uuid[] default null)
+-- photos, or of photos analysed since a moment): passes of the rule while one groups more
+-- (a face that waited may join a person founded after it), then one settling pass for the
+-- lonely faces left (a profile, a blurred face: far from its person's mean but near no one
+-- else). Safe beside workers: every writer takes the owner's lock. The worker service
+-- settles only what it analysed since it last did: strangers seen once wait for good, and
+-- trying them all again after every photo would cost seconds each time.
+create or replace function photo_ai.recognize_faces
+(_asset_ids uuid[] default null, _analysed_since timestamptz default null)
 returns jsonb
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
@@ -233,6 +236,12 @@ begin
         raise exception 'photo_ai: in Immich mode Immich groups faces into people'
             using hint = 'Immich''s facial recognition job does it; photo_ai reads its persons.';
     end if;
+    if _analysed_since is not null then
+        _asset_ids := array(
+            select s.asset_id from photo_ai.face_scan s
+            where s.scanned_at >= _analysed_since
+              and (_asset_ids is null or s.asset_id = any(_asset_ids)));
+    end if;
     loop
         _pass_grouped := photo_ai.group_waiting_faces(_asset_ids, false);
         _grouped := _grouped + _pass_grouped;
@@ -245,11 +254,12 @@ begin
         'waiting', (select count(*) from photo_ai.face f where f.person_id is null and not f.person_decided));
 end
 $func$;
-comment on function photo_ai.recognize_faces(uuid[]) is
-    'Groups the ungrouped faces (of the given photos, or all) into persons: passes of the '
-    'rule of photo_ai.group_face while they group more, then a settling pass for lonely '
-    'faces. Returns how many faces it grouped, how many persons were founded, how many '
-    'faces wait. Safe to call at any time, also beside workers.';
+comment on function photo_ai.recognize_faces(uuid[], timestamptz) is
+    'Groups the ungrouped faces (of the given photos, of photos analysed since the given '
+    'moment, or all) into persons: passes of the rule of photo_ai.group_face while they '
+    'group more, then a settling pass for lonely faces. Returns how many faces it grouped, '
+    'how many persons were founded, how many faces wait. Safe to call at any time, also '
+    'beside workers.';
 
 create or replace function photo_ai.group_waiting_faces(_asset_ids uuid[], _settling boolean)
 returns int

@@ -4,10 +4,12 @@ as they arrive and by photo_ai.recognize_faces(), then searched with person:."""
 
 from __future__ import annotations
 
+import numpy as np
 import psycopg
 import pytest
 
 from photo_ai_cli.local import dsn
+from tests.support import identities
 from tests.support.identities import bcubed, immich_rule, library
 from tests.support.people import face_answer, label_persons, photos_with_faces
 from tests.support.pipeline import database_of, in_thread, run_worker
@@ -140,3 +142,18 @@ def faces_of(photos, body) -> dict:
     document = analysis(body["tasks"])
     document["results"]["faces"] = face_answer(photos[n])
     return document
+
+
+def test_settling_since_a_moment_leaves_older_waiting_faces_alone(conn):
+    rng = np.random.default_rng(5)
+    centre = identities.unit(rng.standard_normal(identities.DIM))
+    clear = [identities.Face(0, identities.towards(rng, centre, 0.9), 1.0) for _ in range(4)]
+    profile = identities.Face(0, identities.towards(rng, centre, 0.5), 1.0, hard=True)
+    photos_with_faces(conn, [[face] for face in [*clear, profile]])
+    waiting = "SELECT count(*) FROM photo_ai.face WHERE person_id IS NULL"
+    assert conn.execute(waiting).fetchone()[0] == 1  # the profile: too far from the mean
+
+    conn.execute("SELECT photo_ai.recognize_faces(_analysed_since => clock_timestamp())")
+    assert conn.execute(waiting).fetchone()[0] == 1, "what the last run analysed: nothing"
+    conn.execute("SELECT photo_ai.recognize_faces()")
+    assert conn.execute(waiting).fetchone()[0] == 0, "settled: a lonely face near one mean"

@@ -42,15 +42,15 @@ class Library:
         return np.stack([f.embedding for f in self.faces])
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _towards(rng: np.random.Generator, centre: np.ndarray, cosine: float) -> np.ndarray:
+def towards(rng: np.random.Generator, centre: np.ndarray, cosine: float) -> np.ndarray:
     """A unit vector at the given cosine to centre, in a random direction."""
     noise = rng.standard_normal(DIM)
     noise -= noise @ centre * centre
-    return _unit(cosine * centre + np.sqrt(1 - cosine**2) * _unit(noise)).astype(np.float32)
+    return unit(cosine * centre + np.sqrt(1 - cosine**2) * unit(noise)).astype(np.float32)
 
 
 def _faces_of(rng, identity, centre_at, count, hard_share, years=(0.0, 20.0)) -> list[Face]:
@@ -59,7 +59,7 @@ def _faces_of(rng, identity, centre_at, count, hard_share, years=(0.0, 20.0)) ->
         year = float(rng.uniform(*years))
         hard = bool(rng.random() < hard_share)
         quality = rng.uniform(0.45, 0.62) if hard else rng.uniform(0.68, 0.88)
-        faces.append(Face(identity, _towards(rng, centre_at(year), quality), year, hard))
+        faces.append(Face(identity, towards(rng, centre_at(year), quality), year, hard))
     return faces
 
 
@@ -81,27 +81,27 @@ def library(
         return int(np.clip(rng.lognormal(np.log(median_faces), 0.8), 3, 20 * median_faces))
 
     for _ in range(identities):
-        centre = _unit(rng.standard_normal(DIM))
+        centre = unit(rng.standard_normal(DIM))
         faces += _faces_of(rng, identity, lambda _y, c=centre: c, counts(), hard_share)
         identity += 1
     for _ in range(sibling_pairs):
-        first = _unit(rng.standard_normal(DIM))
-        second = _towards(rng, first, rng.uniform(0.6, 0.75))
+        first = unit(rng.standard_normal(DIM))
+        second = towards(rng, first, rng.uniform(0.6, 0.75))
         for centre in (first, second):
             faces += _faces_of(rng, identity, lambda _y, c=centre: c, counts(), hard_share)
             identity += 1
     for _ in range(children):
-        young = _unit(rng.standard_normal(DIM))
-        grown = _towards(rng, young, 0.25)
+        young = unit(rng.standard_normal(DIM))
+        grown = towards(rng, young, 0.25)
 
         def look(year: float, a=young, b=grown) -> np.ndarray:
             t = year / 18.0
-            return _unit((1 - t) * a + t * b)
+            return unit((1 - t) * a + t * b)
 
         faces += _faces_of(rng, identity, look, 3 * median_faces, hard_share, years=(0.0, 18.0))
         identity += 1
     for _ in range(strangers):
-        centre = _unit(rng.standard_normal(DIM))
+        centre = unit(rng.standard_normal(DIM))
         faces += _faces_of(rng, identity, lambda _y, c=centre: c, 1, 0.0)
         identity += 1
     order = rng.permutation(len(faces))
