@@ -33,7 +33,11 @@ async def preview(request: Request, asset_id: str, v: str = "") -> Response:
     return await picture(request, asset_id, "preview", v)
 
 
-async def picture(request: Request, asset_id: str, size: str, version: str) -> Response:
+async def picture(
+    request: Request, asset_id: str, size: str, version: str, square: Square | None = None
+) -> Response:
+    """A photo's JPEG of a size from the cache; with a square (fractions of the photo), that
+    part of it cut out, FACE_PIXELS wide."""
     web = request.app.state.web
     valid = parse_uuid(asset_id)
     if valid is None:
@@ -45,9 +49,15 @@ async def picture(request: Request, asset_id: str, size: str, version: str) -> R
     try:
         # the file work in a worker thread (made from the photo the first time); the small
         # JPEG is read whole there, which costs less than streaming it
-        jpeg = await run_in_threadpool(
-            web.thumbnails.read, photo.asset_id, photo.path, photo.checksum, size
-        )
+        if square is None:
+            jpeg = await run_in_threadpool(
+                web.thumbnails.read, photo.asset_id, photo.path, photo.checksum, size
+            )
+        else:
+            cached = await run_in_threadpool(
+                web.thumbnails.get, photo.asset_id, photo.path, photo.checksum, size
+            )
+            jpeg = await run_in_threadpool(_cut, cached.path, square)
     except PhotoUnavailable as e:
         return PlainTextResponse(e.detail, e.status, headers={"cache-control": "no-store"})
     lasting = version and photo.version and version == photo.version
@@ -59,41 +69,27 @@ async def picture(request: Request, asset_id: str, size: str, version: str) -> R
 
 
 FACE_PIXELS = 160
+Square = tuple[float, float, float, float]
 
 
 @router.get("/people/{person_id}/face")
 async def person_face(request: Request, person_id: str) -> Response:
-    web = request.app.state.web
-    valid = parse_uuid(person_id)
-    if valid is None:
-        return PlainTextResponse("not a person id", 400)
-    async with web.db.reader() as conn:
-        person = await queries.person(conn, valid)
-        photo = (
-            person
-            and person.cover_asset_id
-            and await queries.photo_card(conn, person.cover_asset_id)
-        )
+    """The person's cover face, cut from its photo's preview."""
+    person = None
+    if parse_uuid(person_id):
+        async with request.app.state.web.db.reader() as conn:
+            person = await queries.person(conn, person_id)
     square = person.face_square() if person else None
-    if not photo or square is None:
+    if square is None:
         return PlainTextResponse("no face for this person", 404)
-    try:
-        cached = await run_in_threadpool(
-            web.thumbnails.get, photo.asset_id, photo.path, photo.checksum, "preview"
-        )
-        jpeg = await run_in_threadpool(_cut, cached.path, square)
-    except PhotoUnavailable as e:
-        return PlainTextResponse(e.detail, e.status, headers={"cache-control": "no-store"})
-    return Response(jpeg, media_type="image/jpeg", headers={"cache-control": REVALIDATE})
+    return await picture(request, person.cover_asset_id, "preview", "", square)
 
 
-def _cut(preview, square: tuple[float, float, float, float]) -> bytes:
+def _cut(preview, square: Square) -> bytes:
     """The square (fractions of the photo) cut from the preview, FACE_PIXELS wide."""
     with Image.open(preview) as image:
         width, height = image.size
-        box = tuple(
-            round(f * n) for f, n in zip(square, (width, height, width, height), strict=True)
-        )
+        box = tuple(round(f * n) for f, n in zip(square, (width, height) * 2, strict=True))
         face = image.crop(box).resize((FACE_PIXELS, FACE_PIXELS), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     face.save(buffer, "JPEG", quality=85)

@@ -31,38 +31,42 @@ comment on function photo_ai.person_row(uuid) is
     'a person that does not exist.';
 
 -------------------------------------------------------------------------------
--- name_person: a name ('' takes it away)
+-- name_person, hide_person: what the people list shows of a person
 create or replace function photo_ai.name_person(person_id uuid, name text)
 returns void
-language plpgsql volatile security definer
+language sql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-begin
-    perform photo_ai.person_row(name_person.person_id);
-    update photo_ai.person p
-    set name = pg_catalog.btrim(coalesce(name_person.name, '')), updated_at = pg_catalog.now()
-    where p.id = name_person.person_id;
-end
+    select photo_ai.change_person(person_id, _name => pg_catalog.btrim(coalesce(name, '')))
 $func$;
 comment on function photo_ai.name_person(uuid, text) is
     'Names a person (an empty name takes the name away). person: searches find it by name.';
 
--------------------------------------------------------------------------------
--- hide_person: hidden persons stay out of the people list and "who is this?"
 create or replace function photo_ai.hide_person(person_id uuid, hidden boolean default true)
 returns void
-language plpgsql volatile security definer
+language sql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-begin
-    perform photo_ai.person_row(hide_person.person_id);
-    update photo_ai.person p set hidden = coalesce(hide_person.hidden, true), updated_at = pg_catalog.now()
-    where p.id = hide_person.person_id;
-end
+    select photo_ai.change_person(person_id, _hidden => coalesce(hidden, true))
 $func$;
 comment on function photo_ai.hide_person(uuid, boolean) is
     'Hides a person from the people list and "who is this?" (false shows it again); its '
     'faces stay with it and person: still finds it by name.';
+
+create or replace function photo_ai.change_person(_person_id uuid, _name text default null, _hidden boolean default null)
+returns void
+language plpgsql volatile
+set search_path to pg_catalog, pg_temp
+as $func$
+begin
+    perform photo_ai.person_row(_person_id);
+    update photo_ai.person p
+    set name = coalesce(_name, p.name), hidden = coalesce(_hidden, p.hidden), updated_at = pg_catalog.now()
+    where p.id = _person_id;
+end
+$func$;
+comment on function photo_ai.change_person(uuid, text, boolean) is
+    'Changes a person''s name or hidden flag (what is given), under its owner''s grouping lock.';
 
 -------------------------------------------------------------------------------
 -- set_birth_date: faces in photos taken before it never join the person. Faces the

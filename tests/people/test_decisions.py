@@ -6,8 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.support.identities import library
-from tests.support.people import photos_with_faces
+from tests.support.people import family as grouped_family
 from tests.support.pipeline import database_of, run_worker
 from tests.support.standin import StandinSidecar
 
@@ -18,17 +17,7 @@ Q = "SELECT person_id FROM photo_ai.face WHERE asset_id = %s"
 def family(conn):
     """Three people, six or more clear photos each, grouped: (assets, identity per asset)."""
     conn.execute("SET client_min_messages = warning")
-    lib = library(
-        seed=27,
-        identities=3,
-        sibling_pairs=0,
-        children=0,
-        strangers=0,
-        hard_share=0,
-        median_faces=6,
-    )
-    assets = photos_with_faces(conn, [[face] for face in lib.faces])
-    conn.execute("SELECT photo_ai.recognize_faces()")
+    assets, lib = grouped_family(conn)
     return assets, [face.identity for face in lib.faces], lib
 
 

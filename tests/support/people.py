@@ -11,7 +11,7 @@ import numpy as np
 import psycopg
 
 from tests.support import pictures
-from tests.support.identities import Face, Library
+from tests.support.identities import Face, Library, library
 from tests.support.pipeline import database_of, run_worker
 from tests.support.standin import StandinSidecar, analysis
 
@@ -106,3 +106,13 @@ def label_persons(conn: psycopg.Connection, lib: Library) -> np.ndarray:
         person = persons[int(np.argmax(stored @ face.embedding))]
         labels.append(numbers.setdefault(person, len(numbers)) if person else -1)
     return np.array(labels)
+
+
+def family(conn: psycopg.Connection, folder: Path | None = None) -> tuple[list[str], Library]:
+    """Three people with six or seven clear photos each, through the pipeline and grouped:
+    the asset ids, in the order of the library's faces, and the library."""
+    lib = library(seed=27, identities=3, sibling_pairs=0, children=0, strangers=0,
+                  hard_share=0, median_faces=6)  # fmt: skip
+    assets = photos_with_faces(conn, [[face] for face in lib.faces], folder=folder)
+    conn.execute("SELECT photo_ai.recognize_faces()")
+    return assets, lib

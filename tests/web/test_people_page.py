@@ -7,20 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.support.database import superuser
-from tests.support.identities import library
-from tests.support.people import photos_with_faces
+from tests.support.people import family as grouped_family
 
 
 @pytest.fixture
 def family(analysed, tmp_path):
     """Three people's photos added to a clone of the analysed library, grouped: the database
     name, the folder of the photos, and each person's asset ids."""
-    lib = library(seed=27, identities=3, sibling_pairs=0, children=0, strangers=0,
-                  hard_share=0, median_faces=6)  # fmt: skip
     folder = tmp_path / "family"
     with superuser(analysed) as conn:
-        assets = photos_with_faces(conn, [[f] for f in lib.faces], folder=folder)
-        conn.execute("SELECT photo_ai.recognize_faces()")
+        assets, _ = grouped_family(conn, folder)
         persons = {}
         for asset in assets:
             person = conn.execute(
