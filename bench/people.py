@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from photo_ai_cli import local  # noqa: E402
 from tests.support.identities import Library, bcubed, immich_rule, library  # noqa: E402
+from tests.support.people import face_answer  # noqa: E402
 
 DATABASE = "photo_ai_bench_people"
 RECOGNIZE_EVERY = 200
@@ -49,19 +50,7 @@ def fresh_database() -> psycopg.Connection:
 
 def faces_result(face) -> str:
     """The faces task's result for a photo with one face, as the sidecar answers it."""
-    return json.dumps(
-        {
-            "model": "bench",
-            "faces": [
-                {
-                    "box": [10, 10, 60, 60],
-                    "score": 0.9,
-                    "landmarks": [[20, 20], [40, 20], [30, 30], [22, 40], [38, 40]],
-                    "embedding": [round(float(x), 6) for x in face.embedding],
-                }
-            ],
-        }
-    )
+    return json.dumps(face_answer([face]))
 
 
 def add_photo(conn: psycopg.Connection, face) -> str:

@@ -406,18 +406,21 @@ class Person:
         return left / width, top / height, (left + side) / width, (top + side) / height
 
 
-async def persons(conn: AsyncConnection) -> list[Person]:
+async def persons(conn: AsyncConnection, person_id: str | None = None) -> list[Person]:
+    """The people list (hidden persons left out), or the one person of that id."""
     rows = await _rows(
         conn,
         "SELECT person_id::text, name, faces, hidden, cover_asset_id::text, cover_box, "
-        "cover_image_width, cover_image_height FROM photo_ai.persons()",
-        None,
+        "cover_image_width, cover_image_height FROM photo_ai.persons(of_person => %s)",
+        [person_id],
     )
     return [Person(**row) for row in rows]
 
 
 async def person(conn: AsyncConnection, person_id: str) -> Person | None:
-    return next((p for p in await persons(conn) if p.person_id == person_id), None)
+    """One person (each round face on the People view asks: not the whole list)."""
+    found = await persons(conn, person_id)
+    return found[0] if found else None
 
 
 async def person_photos(

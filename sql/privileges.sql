@@ -36,7 +36,7 @@ grant execute on function photo_ai.schedule_worker(int, int) to photo_ai_admin;
 grant execute on function photo_ai.unschedule_worker() to photo_ai_admin;
 grant execute on function photo_ai.rebuild_text_index(text) to photo_ai_admin;
 -- people
-grant execute on function photo_ai.persons(uuid, boolean) to photo_ai_reader;
+grant execute on function photo_ai.persons(uuid, boolean, uuid) to photo_ai_reader;
 grant execute on function photo_ai.person_photos(uuid, int, int) to photo_ai_reader;
 grant execute on function photo_ai.who_is_this(bigint, int) to photo_ai_reader;
 grant execute on function photo_ai.recognize_faces(uuid[], timestamptz) to photo_ai_admin;

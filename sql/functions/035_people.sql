@@ -35,6 +35,19 @@ comment on function photo_ai.face_grouping() is
     'near a mean takes a lonely face in recognize_faces'' last pass (docs/people.md).';
 
 -------------------------------------------------------------------------------
+-- empty_embedding_sum: the sum of no face, what a person starts from before its faces
+-- are added (photo_ai.faces_moved)
+create or replace function photo_ai.empty_embedding_sum()
+returns public.vector
+language sql immutable parallel safe
+set search_path to pg_catalog, pg_temp
+as $func$
+    select pg_catalog.array_fill(0::real, array[512])::public.vector
+$func$;
+comment on function photo_ai.empty_embedding_sum() is
+    'A 512-d vector of zeros: the embedding sum of a person with no face yet.';
+
+-------------------------------------------------------------------------------
 -- lock_people: one owner's grouping at a time. Every writer of persons takes it first
 -- (the worker's people jobs, recognize_faces, the admin functions), so two writers never
 -- found two persons for one new face, nor wait for each other's person rows.
@@ -202,7 +215,7 @@ begin
         return null;
     end if;
     insert into photo_ai.person (owner_id, embedding_sum)
-    values (_face.owner_id, _face.embedding operator(public.-) _face.embedding)
+    values (_face.owner_id, photo_ai.empty_embedding_sum())
     returning id into _person;
     update photo_ai.face set person_id = _person where id = any(_founders);
     return _person;
@@ -373,7 +386,7 @@ set search_path to pg_catalog, pg_temp
 as $func$
     update photo_ai.person p
     set face_count = d.faces
-      , embedding_sum = coalesce(d.total, p.embedding_sum operator(public.-) p.embedding_sum)
+      , embedding_sum = coalesce(d.total, photo_ai.empty_embedding_sum())
       , updated_at = pg_catalog.now()
     from (select q.id, count(f.id)::int as faces, public.sum(e.embedding) as total
           from pg_catalog.unnest(_person_ids) q(id)

@@ -186,7 +186,7 @@ declare
 begin
     insert into photo_ai.person (owner_id, name, embedding_sum)
     select a.owner_id, pg_catalog.btrim(coalesce(new_person.name, '')),
-           e.embedding operator(public.-) e.embedding
+           photo_ai.empty_embedding_sum()
     from photo_ai.face f
     join photo_ai.face_embedding e on e.face_id = f.id
     join photo_ai.source_asset a on a.id = f.asset_id
@@ -204,7 +204,8 @@ comment on function photo_ai.new_person(bigint, text) is
 
 -------------------------------------------------------------------------------
 -- persons: the people list, most faces first
-create or replace function photo_ai.persons(owner_id uuid default null, include_hidden boolean default false)
+create or replace function photo_ai.persons
+(owner_id uuid default null, include_hidden boolean default false, of_person uuid default null)
 returns table (person_id uuid, name text, birth_date date, hidden boolean, faces int,
                cover_face_id bigint, cover_asset_id uuid, cover_box real[],
                cover_image_width int, cover_image_height int)
@@ -218,12 +219,13 @@ as $func$
     left join photo_ai.face_scan s on s.asset_id = f.asset_id
     where (persons.owner_id is null or p.owner_id = persons.owner_id)
       and (include_hidden or not p.hidden)
+      and (of_person is null or p.id = of_person)
     order by p.name = '', p.face_count desc, p.name, p.id
 $func$;
-comment on function photo_ai.persons(uuid, boolean) is
-    'The persons (of one owner, or all), named first, then by how many faces they have; '
-    'each with its cover face (photo, box, and the size of the image the box is in). Hidden '
-    'persons only when asked for.';
+comment on function photo_ai.persons(uuid, boolean, uuid) is
+    'The persons (of one owner, or all, or the one of_person names), named first, then by '
+    'how many faces they have; each with its cover face (photo, box, and the size of the '
+    'image the box is in). Hidden persons only when asked for.';
 
 -------------------------------------------------------------------------------
 -- person_photos: a person's photos in the order they were taken, newest first

@@ -11,9 +11,9 @@ import pytest
 from photo_ai_cli.local import dsn
 from tests.support import identities
 from tests.support.identities import bcubed, immich_rule, library
-from tests.support.people import face_answer, label_persons, photos_with_faces
+from tests.support.people import label_persons, photos_with_faces, standin_answer
 from tests.support.pipeline import database_of, in_thread, run_worker
-from tests.support.standin import StandinSidecar, analysis
+from tests.support.standin import StandinSidecar
 
 
 def test_holdout_identities_are_grouped_precisely_through_the_pipeline(conn):
@@ -108,7 +108,7 @@ def _quiet(conn):
 def test_recognize_faces_beside_two_workers_founds_each_person_once(conn):
     lib = library(seed=11, identities=5, sibling_pairs=0, children=0, strangers=0, hard_share=0)
     photos = [[face] for face in lib.faces]
-    with StandinSidecar(lambda path, body: (200, faces_of(photos, body))) as standin:
+    with StandinSidecar(standin_answer(photos)) as standin:
         conn.execute(
             "SELECT photo_ai.configure(sidecar_url => %s, tasks => '{faces}')", [standin.url]
         )
@@ -135,13 +135,6 @@ def test_recognize_faces_beside_two_workers_founds_each_person_once(conn):
         ).fetchone()[0]
         == 0
     )
-
-
-def faces_of(photos, body) -> dict:
-    n = int(body["path"].rsplit("/", 1)[1].split(".")[0])
-    document = analysis(body["tasks"])
-    document["results"]["faces"] = face_answer(photos[n])
-    return document
 
 
 def test_settling_since_a_moment_leaves_older_waiting_faces_alone(conn):

@@ -44,6 +44,23 @@ def face_answer(faces: list[Face]) -> dict:
     }
 
 
+def standin_answer(
+    photos: list[list[Face]], text: Callable[[int], str] | None = None
+) -> Callable[[str, dict], tuple[int, dict]]:
+    """The stand-in's answer for photo n (the file <n>.jpg): its faces, and `text(n)` as its
+    OCR, in a 640x480 picture."""
+
+    def answer(path: str, body: dict) -> tuple[int, dict]:
+        n = int(body["path"].rsplit("/", 1)[1].split(".")[0])
+        document = analysis(body["tasks"], text(n) if text else "")
+        document["image"] = {"width": 640, "height": 480}
+        if "faces" in body["tasks"]:
+            document["results"]["faces"] = face_answer(photos[n])
+        return 200, document
+
+    return answer
+
+
 def photos_with_faces(
     conn: psycopg.Connection,
     photos: list[list[Face]],
@@ -64,16 +81,8 @@ def photos_with_faces(
                 [IDENTITY_COLOURS[f.identity % len(IDENTITY_COLOURS)] for f in faces],
             )
 
-    def answer(path: str, body: dict) -> tuple[int, dict]:
-        n = int(body["path"].rsplit("/", 1)[1].split(".")[0])
-        document = analysis(body["tasks"], text(n) if text else "")
-        document["image"] = {"width": 640, "height": 480}
-        if "faces" in body["tasks"]:
-            document["results"]["faces"] = face_answer(photos[n])
-        return 200, document
-
     tasks = ["faces", "ocr"] if text else ["faces"]
-    with StandinSidecar(answer) as standin:
+    with StandinSidecar(standin_answer(photos, text)) as standin:
         conn.execute(
             "SELECT photo_ai.configure(sidecar_url => %s, tasks => %s)", [standin.url, tasks]
         )
