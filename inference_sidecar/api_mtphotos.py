@@ -3,19 +3,56 @@
 The shapes follow MT-Photos/mt-photos-ai (OCR, CLIP) and mt-photos-deepface /
 mt-photos-insightface-unofficial (faces): the key comes in the `api-key` header, images
 in a multipart field `file`, and numbers in OCR and CLIP answers are strings, as there.
-Where the originals answer a bad image with 200 and a `msg`, this answers with the
-matching 4xx status and the same body shape, {"result": [], "msg": "..."}.
+Errors are answered as the originals answer them, even where our own API is stricter:
+a photo that cannot be analysed (not an image, an empty or truncated file, too many pixels,
+too many bytes) gets 200 with {"result": [], "msg": "..."}, on which clients skip the photo
+(a 4xx would tell them the service is broken); a wrong or missing key gets 401 with FastAPI's
+{"detail": "..."}; a missing model keeps its 503, in the {"result": [], "msg"} shape.
 """
 
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from inference_sidecar.api_v1 import InferenceDep
+from inference_sidecar.errors import (
+    BadImage,
+    FileTooLarge,
+    MissingKey,
+    SidecarError,
+    TooManyPixels,
+)
 
 TAG = "mt-photos"
-router = APIRouter(tags=[TAG])  # every route needs the key (auth.py)
+router = APIRouter(tags=[TAG])  # every route but the page at / needs the key (auth.py)
+
+KEY_HEADER = "api-key"  # the header mt-photos-ai's clients send the key in
+HELP_URL = "https://mtmt.tech/docs/advanced/ocr_api"
+# The photo's own faults: the originals answer them 200 with a `msg`, and clients move on.
+PHOTO_FAULTS = (BadImage, TooManyPixels, FileTooLarge)
+
+STATUS_PAGE = f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><title>photo_ai inference sidecar</title></head>
+<body>
+<h1>photo_ai 智能识别服务 · inference sidecar</h1>
+<p>服务状态：运行中 · Status: running</p>
+<p>mt-photos-ai API: <a href="{HELP_URL}">{HELP_URL}</a></p>
+</body>
+</html>
+"""
+
+
+def error_answer(error: SidecarError) -> JSONResponse:
+    """The error as mt-photos-ai answers it (see the module's docstring)."""
+    if isinstance(error, MissingKey):
+        error = MissingKey(KEY_HEADER)
+    if error.status == 401:
+        return JSONResponse({"detail": error.detail}, status_code=401)
+    status = 200 if isinstance(error, PHOTO_FAULTS) else error.status
+    return JSONResponse({"result": [], "msg": error.detail}, status_code=status)
 
 
 class CheckResponse(BaseModel):
@@ -72,12 +109,18 @@ class RepresentResponse(BaseModel):
     result: list[RepresentedFace]
 
 
+@router.get("/", response_class=HTMLResponse)
+async def status_page() -> str:
+    """A page for a person who opens the service's address: it runs (no key needed)."""
+    return STATUS_PAGE
+
+
 @router.post("/check", response_model=CheckResponse)
 async def check() -> CheckResponse:
     return CheckResponse(
         result="pass",
         title="photo_ai inference sidecar (mt-photos-ai API)",
-        help="https://mtmt.tech/docs/advanced/ocr_api",
+        help=HELP_URL,
     )
 
 

@@ -78,10 +78,7 @@ def error_response(scope: Scope, error: SidecarError) -> JSONResponse:
     if api == api_immich.TAG:
         return JSONResponse({"detail": error.detail}, status_code=error.status)
     if api == api_mtphotos.TAG:
-        # mt-photos-ai's own answer to a wrong key is FastAPI's {"detail": ...}.
-        if error.status == 401:
-            return JSONResponse({"detail": error.detail}, status_code=401)
-        return JSONResponse({"result": [], "msg": error.detail}, status_code=error.status)
+        return api_mtphotos.error_answer(error)
     return _our_error(error.status, error.kind, error.detail)
 
 

@@ -5,7 +5,8 @@ is checked from the request's headers by an ASGI middleware, before any of its b
 a stranger's upload is answered 401 at once, never spooled (FastAPI reads a form body before
 any route dependency could look at the key).
 
-Open without the key: /ping and /health; Immich's /predict with PHOTO_AI_IMMICH_WITHOUT_KEY;
+Open without the key: / (a page saying the service runs, as mt-photos-ai's), /ping and
+/health; Immich's /predict with PHOTO_AI_IMMICH_WITHOUT_KEY;
 the API docs (/docs, /redoc, /openapi.json) when they are on and the host is loopback.
 """
 
@@ -16,12 +17,12 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inference_sidecar.asgi import HttpMiddleware
-from inference_sidecar.errors import Unauthorized
+from inference_sidecar.errors import MissingKey, Unauthorized
 from inference_sidecar.limits import Render
 from inference_sidecar.settings import Settings, is_loopback
 
 KEY_HEADERS = ("x-api-key", "api-key")
-ALWAYS_OPEN = ("/ping", "/health")
+ALWAYS_OPEN = ("/", "/ping", "/health")
 DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 
@@ -32,7 +33,7 @@ def key_problem(headers: Headers, settings: Settings) -> Unauthorized | None:
         return None
     sent = next((headers[h] for h in KEY_HEADERS if h in headers), None)
     if sent is None:
-        return Unauthorized("missing API key: send it in the x-api-key header")
+        return MissingKey()
     if not hmac.compare_digest(sent.encode(), expected.encode()):
         return Unauthorized("Invalid API key")  # mt-photos-ai's wording
     return None

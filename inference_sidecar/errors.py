@@ -14,6 +14,13 @@ class Unauthorized(SidecarError):
     status, kind = 401, "unauthorized"
 
 
+class MissingKey(Unauthorized):
+    """No key in any header: the message names the header the client's API sends it in."""
+
+    def __init__(self, header: str = "x-api-key"):
+        super().__init__(f"missing API key: send it in the {header} header")
+
+
 class ForbiddenPath(SidecarError):
     status, kind = 403, "forbidden_path"
 

@@ -7,7 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from photo_ai_cli import config, db, demo, follow, importer, progress, sample_photos, search
+from photo_ai_cli import (
+    config,
+    db,
+    demo,
+    follow,
+    importer,
+    migrate_from_aio,
+    progress,
+    sample_photos,
+    search,
+)
 from photo_ai_cli.sidecar import SidecarError, SidecarManager, SidecarSettings
 from photo_ai_plpython.file_names import storable_path
 from photo_ai_web import serve as web_serve
@@ -198,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("samples", help="draw the sample photos")
     sp.add_argument("folder", nargs="?")
     sp.set_defaults(func=_samples)
+
+    ma = sub.add_parser("migrate-from-aio", help="immich-all-in-one's database -> Immich's")
+    migrate_from_aio.add_arguments(ma)
+    ma.set_defaults(func=migrate_from_aio.run)
 
     sv = sub.add_parser("serve", help="the search page (http://127.0.0.1:8080)")
     web_serve.add_arguments(sv)

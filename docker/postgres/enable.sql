@@ -3,21 +3,42 @@
 \set ON_ERROR_STOP on
 set client_min_messages = warning;
 
--- Chinese word segmentation: zhparser, and a text search configuration on its parser that
--- keeps nouns, verbs, adjectives, idioms, interjections, set phrases, abbreviations,
--- numerals, times and unknown words (English, codes). Created before photo_ai, which
--- chooses zhparser for its own text index when the extension is there.
+-- Chinese word segmentation: zhparser, created before photo_ai, which chooses zhparser for
+-- its own text index when the extension is there; and text search configurations on its
+-- parser, each keeping some of SCWS's parts of speech as they are (n nouns, v verbs,
+-- a adjectives, i idioms, e interjections, l set phrases, j abbreviations, m numerals,
+-- t times, x unknown words: English, codes):
+--   photo_ai_zh  for to_tsvector('photo_ai_zh', ...) in your own SQL;
+--   chinese      the one immich-all-in-one made its database's default, with its mappings,
+--                so that users' own SQL written for it keeps working after the move
+--                (docs/from-immich-all-in-one.md). photo_ai's ranking uses neither.
 create extension if not exists zhparser;
-select not exists (select 1 from pg_catalog.pg_ts_config
-                   where cfgname = 'photo_ai_zh' and cfgnamespace = 'public'::regnamespace)
-       as need_zh_config \gset
-\if :need_zh_config
-create text search configuration public.photo_ai_zh (parser = public.zhparser);
-alter text search configuration public.photo_ai_zh
-    add mapping for n, v, a, i, e, l, j, m, t, x with pg_catalog.simple;
-comment on text search configuration public.photo_ai_zh is
-    'Chinese (zhparser/SCWS) words as they are, for to_tsvector(''photo_ai_zh'', ...)';
-\endif
+do $zh$
+declare
+    _config record;
+begin
+    for _config in
+        select * from (values
+            ('photo_ai_zh', 'n, v, a, i, e, l, j, m, t, x',
+             'Chinese (zhparser/SCWS) words as they are, for to_tsvector(''photo_ai_zh'', ...)'),
+            ('chinese', 'n, v, a, i, e, l, m, x',
+             'Chinese (zhparser/SCWS) words, as immich-all-in-one configured it; '
+             'photo_ai''s ranking does not use it')
+        ) c(name, token_types, description)
+        where not exists (select from pg_catalog.pg_ts_config
+                          where cfgname = c.name and cfgnamespace = 'public'::regnamespace)
+    loop
+        -- token_types: a fixed list of zhparser's token type names from the list above
+        execute pg_catalog.format('create text search configuration public.%I '
+                                  '(parser = public.zhparser)', _config.name);
+        execute pg_catalog.format('alter text search configuration public.%I '
+                                  'add mapping for %s with pg_catalog.simple',
+                                  _config.name, _config.token_types);
+        execute pg_catalog.format('comment on text search configuration public.%I is %L',
+                                  _config.name, _config.description);
+    end loop;
+end
+$zh$;
 
 -- pg_cron runs the worker; it lives in this database (cron.database_name)
 create extension if not exists pg_cron;

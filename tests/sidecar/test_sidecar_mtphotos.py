@@ -1,8 +1,20 @@
-"""mt-photos-ai's API: `api-key` header, multipart `file`, its answer shapes."""
+"""mt-photos-ai's API: `api-key` header, multipart `file`, its answer shapes, its errors."""
 
 import pytest
 
 from tests.support import pictures
+from tests.support.sidecars import MAX_FILE_BYTES, MAX_IMAGE_PIXELS
+
+IMAGE_ROUTES = ["/ocr", "/clip/img", "/represent"]
+# What MT Photos sends that is no photo: the original service answers each 200 with a `msg`
+UNREADABLE = {
+    "empty": b"",
+    "not_an_image": b"%PDF-1.7 definitely not a picture",
+    "truncated_jpeg": pictures.truncated_jpeg(),
+    "too_many_pixels": pictures.decompression_bomb(MAX_IMAGE_PIXELS + 10_000),
+    "too_many_bytes": b"\xff" * (MAX_FILE_BYTES + 1000),
+    "far_too_many_bytes": b"\xff" * (MAX_FILE_BYTES * 3),
+}
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +34,40 @@ def test_wrong_and_missing_key_are_401(sidecar):
         assert wrong.post("/check").status_code == 401
         assert wrong.post("/check").json() == {"detail": "Invalid API key"}
     with sidecar.client(key=None) as anonymous:
-        assert anonymous.post("/check").status_code == 401
+        missing = anonymous.post("/check")
+    assert missing.status_code == 401
+    assert "api-key" in missing.json()["detail"]
+
+
+def test_our_own_api_keeps_naming_its_header(sidecar):
+    with sidecar.client(key=None) as anonymous:
+        response = anonymous.post("/v1/clip/text", json={"texts": ["x"]})
+    assert response.status_code == 401
+    assert "x-api-key" in response.json()["error"]["detail"]
+
+
+def test_status_page_needs_no_key(sidecar):
+    with sidecar.client(key=None) as anonymous:
+        response = anonymous.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "运行中" in response.text and "running" in response.text
+
+
+@pytest.mark.parametrize("route", IMAGE_ROUTES)
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_a_photo_that_cannot_be_read_is_answered_200_with_msg(mt, route, name):
+    response = mt.post(route, files={"file": ("photo.jpg", UNREADABLE[name], "image/jpeg")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["result"] == [] and body["msg"]
+
+
+def test_the_next_photo_is_read_after_a_bad_one(mt):
+    mt.post("/ocr", files={"file": ("bad.jpg", UNREADABLE["truncated_jpeg"])})
+    image = pictures.encode(pictures.text_picture(), "PNG")
+    response = mt.post("/ocr", files={"file": ("invoice.png", image, "image/png")})
+    assert "Invoice 2024" in response.json()["result"]["texts"]
 
 
 def test_restart_is_accepted_and_does_nothing(mt, sidecar):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.immich.immich_server import ImmichServer
+from tests.immich.immich_server import ImmichServer, search_ocr
 from tests.support import pictures
 from tests.support.database import superuser
 from tests.support.pipeline import install_photo_ai, run_worker
@@ -72,3 +72,28 @@ def test_immichs_users_are_the_owners(immich_library, serve, immich_root):
     html = page.get("/").text
     assert "Bob (1)" in html and "Admin (1)" in html
     assert 'href="https://' not in html  # no Immich URL configured: no links to it
+
+
+def test_analyse_again_reached_from_immichs_photo_address(
+    immich_library, serve, immich_root, browser, screenshot
+):
+    """Immich has no "refresh OCR" in its photo menu: the photo's id, taken from the address
+    Immich shows (/photos/<id>), opens the same photo here, where "Analyse again" reads it
+    anew and writes Immich's own OCR rows, which Immich's search then finds."""
+    database, invoice = immich_library["database"], immich_library["invoice"]
+    with superuser(database) as conn:
+        owner = conn.execute('SELECT "ownerId" FROM asset WHERE id = %s', [invoice]).fetchone()[0]
+        conn.execute('DELETE FROM ocr_search WHERE "assetId" = %s', [invoice])
+        conn.execute('DELETE FROM asset_ocr WHERE "assetId" = %s', [invoice])
+        conn.execute("DELETE FROM photo_ai.ocr_result WHERE asset_id = %s", [invoice])
+        assert search_ocr(conn, owner, "发票") == []
+    page = serve(database, [immich_root], immich_url=IMMICH_URL)
+    in_immich = f"{IMMICH_URL}/photos/{invoice}"
+    browser.goto(page.url + "/asset/" + in_immich.rsplit("/photos/", 1)[1])
+    with browser.expect_navigation():
+        browser.click("#analyse-again")
+    assert browser.is_visible("#analysed")
+    assert "增值税专用发票" in browser.inner_text(".ocr-lines")
+    screenshot(browser, "analysed-again")
+    with superuser(database) as conn:
+        assert search_ocr(conn, owner, "发票") == [invoice]
