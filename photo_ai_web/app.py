@@ -36,7 +36,8 @@ class Web:
     thumbnails: Thumbnails
     guard: Guard
     templates: Jinja2Templates
-    owners: queries.OwnersCache
+    owners: queries.Cached
+    popular_tags: queries.Cached
 
 
 def create_app(
@@ -57,7 +58,8 @@ def create_app(
         ),
         guard=Guard(settings.host, settings.password_value, server_secret(state_dir)),
         templates=make_templates(),
-        owners=queries.OwnersCache(),
+        owners=queries.Cached(queries.owners),
+        popular_tags=queries.Cached(queries.popular_tags),
     )
 
     @asynccontextmanager

@@ -90,9 +90,11 @@ async def search_page(request: Request, form: Form):
     async with web.db.reader() as conn:
         results = await form.results(conn, size, 0)
         owners = await web.owners.get(conn)
+        tags = await web.popular_tags.get(conn)
     return render(
         request,
         "search.html",
+        tags=[t for t in tags if f"tag:{t.name}" not in form.q],
         q=form.q,
         mode=form.mode,
         filters=form.filters(),

@@ -2,8 +2,8 @@
 with theirs, its jobs, and the photos like it. Boxes become fractions of the upright image
 (an SVG over the picture draws them), whatever size the picture is shown at.
 
-People, tags and a description join this view when their issues land: faces carry no
-person yet, and there are no tags or description to show, so none are invented here."""
+Its tags link to a search of each (tag:), and its description is shown in the page's
+language."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ class PhotoView:
     faces_done: bool = False
     faces: list[FaceBox] = field(default_factory=list)
     jobs: list[queries.Job] = field(default_factory=list)
+    tags: list[queries.Tag] = field(default_factory=list)  # photos: 1, this one
+    description: dict[str, str | None] = field(default_factory=dict)  # by language
     similar: queries.Results = field(default_factory=lambda: queries.Results([]))
 
     @property
@@ -75,6 +77,8 @@ async def photo_view(web, asset_id: str) -> PhotoView | None:
     except PhotoUnavailable as e:
         view.unavailable = e.detail
     view.jobs = queries.jobs_of(detail)
+    view.tags = [queries.Tag(t["name"], t["name_en"], 1) for t in detail.get("tags") or []]
+    view.description = {"zh": detail.get("description"), "en": detail.get("description_en")}
     if detail.get("ocr"):
         view.ocr_done = True
         view.lines = [_text_line(line, view.width, view.height) for line in detail["ocr"]["lines"]]

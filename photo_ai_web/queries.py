@@ -6,6 +6,7 @@ connection); everything else goes through photo_ai's functions for readers
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from time import monotonic
@@ -26,7 +27,7 @@ MATCH_MARKS = re.compile(r"[«»]")
 SEMANTIC_OFF_NOTICE = re.compile(r"semantic arm of this search is off: (.*)", re.S)
 TASKS = ("ocr", "clip", "faces")
 TASK_STATES = ("done", "queued", "running", "failed")
-OWNERS_CACHE_S = 60
+CACHE_S = 60
 
 
 @dataclass
@@ -249,20 +250,34 @@ async def owners(conn: AsyncConnection) -> list[Owner]:
     return [Owner(**r) for r in rows]
 
 
-class OwnersCache:
-    """The owners, asked again at most once a minute: counting a large library's photos by
-    owner is not worth doing for every search."""
+@dataclass
+class Tag:
+    name: str
+    name_en: str
+    photos: int
 
-    def __init__(self, seconds: float = OWNERS_CACHE_S):
+
+async def popular_tags(conn: AsyncConnection) -> list[Tag]:
+    """The tags on most photos: the search page offers them as filters."""
+    rows = await _rows(conn, "SELECT name, name_en, photos FROM photo_ai.popular_tags()", None)
+    return [Tag(**r) for r in rows]
+
+
+class Cached:
+    """A library-wide answer (its owners, its popular tags), asked again at most once a
+    minute: counting a large library's photos is not worth doing for every search."""
+
+    def __init__(self, fetch: Callable[[AsyncConnection], Awaitable], seconds: float = CACHE_S):
+        self.fetch = fetch
         self.seconds = seconds
-        self._owners: list[Owner] = []
+        self._value: Any = []
         self._expires = 0.0
 
-    async def get(self, conn: AsyncConnection) -> list[Owner]:
+    async def get(self, conn: AsyncConnection):
         if monotonic() >= self._expires:
-            self._owners = await owners(conn)
+            self._value = await self.fetch(conn)
             self._expires = monotonic() + self.seconds
-        return self._owners
+        return self._value
 
 
 # --------------------------------------------------------------------------- status

@@ -46,6 +46,12 @@ grant execute on function photo_ai.set_birth_date(uuid, date) to photo_ai_admin;
 grant execute on function photo_ai.merge_persons(uuid, uuid) to photo_ai_admin;
 grant execute on function photo_ai.move_face(bigint, uuid) to photo_ai_admin;
 grant execute on function photo_ai.new_person(bigint, text) to photo_ai_admin;
+-- tags and descriptions
+grant select on photo_ai.vocabulary, photo_ai.label to photo_ai_reader;
+grant execute on function photo_ai.description(uuid, text) to photo_ai_reader;
+grant execute on function photo_ai.popular_tags(uuid, int) to photo_ai_reader;
+grant execute on function photo_ai.add_label(text, text, text[]) to photo_ai_admin;
+grant execute on function photo_ai.remove_label(text) to photo_ai_admin;
 -- run_worker commits between photos, so it cannot be SECURITY DEFINER; what it calls is.
 grant execute on procedure photo_ai.run_worker(int, int, boolean, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.claim_batch(text, int) to photo_ai_admin;
@@ -55,6 +61,7 @@ grant execute on function photo_ai.release_jobs(photo_ai.job[]) to photo_ai_admi
 grant execute on function photo_ai.renew_leases(photo_ai.job[]) to photo_ai_admin;
 grant execute on function photo_ai.release_held_jobs() to photo_ai_admin;
 grant execute on function photo_ai.worker_pause(timestamptz, boolean) to photo_ai_admin;
+grant execute on function photo_ai.tasks_preparing() to photo_ai_admin;
 grant execute on function photo_ai.add_counts(jsonb, jsonb) to photo_ai_admin;
 grant execute on function photo_ai.seconds_from_now(int) to photo_ai_admin;
 grant execute on function photo_ai.worker_id() to photo_ai_admin;

@@ -70,6 +70,7 @@ begin
     perform photo_ai.check_task_function(new.name, 'store', new.store, '{uuid,jsonb}');
     perform photo_ai.check_task_function(new.name, 'compute', new.compute, '{uuid}', 'jsonb');
     perform photo_ai.check_task_function(new.name, 'describe', new.describe, '{uuid}', 'jsonb');
+    perform photo_ai.check_task_function(new.name, 'prepare', new.prepare, '{}', 'jsonb');
     if exists (select 1 from pg_catalog.unnest(new.result_tables) r(result_table)
                where not exists (select 1 from pg_catalog.pg_attribute a
                                  where a.attrelid = r.result_table and a.attname = 'asset_id'
@@ -182,6 +183,55 @@ as $func$
 $func$;
 comment on function photo_ai.is_image_task(text) is
     'True for a task the sidecar computes from the image, false for a derived task.';
+
+-------------------------------------------------------------------------------
+-- prepare_tasks: before a worker claims, each enabled task that needs preparing is
+-- prepared (its prepare function does a step of what it needs). Until one says it is
+-- ready, a problem row says why and holds the task's jobs (photo_ai.held_tasks); a failure
+-- is tried again as the problem's wait says, progress at once.
+create or replace function photo_ai.prepare_tasks()
+returns void
+language plpgsql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _task record;
+    _said jsonb;
+begin
+    for _task in
+        select t.name, t.prepare from photo_ai.task t
+        where t.prepare is not null and t.name = any(photo_ai.enabled_tasks())
+          and not exists (select 1 from photo_ai.problem p
+                          where p.scope = t.name and p.retry_at > pg_catalog.now())
+        order by t.name
+    loop
+        execute pg_catalog.format('select %s()', photo_ai.function_name(_task.prepare)) into _said;
+        if _said is null then
+            perform photo_ai.clear_problems(_task.name);
+        elsif _said->>'kind' = 'preparing' then
+            insert into photo_ai.problem as p (scope, kind, detail, retry_at)
+            values (_task.name, 'preparing', _said->>'detail', pg_catalog.now())
+            on conflict (scope) do update
+            set kind = excluded.kind, detail = excluded.detail, retry_at = excluded.retry_at;
+        else
+            perform photo_ai.hold_work(_task.name, _said->>'kind', _said->>'detail');
+        end if;
+    end loop;
+end
+$func$;
+comment on function photo_ai.prepare_tasks() is
+    'Runs the prepare function of each enabled task that has one (and no problem waiting to '
+    'be tried again); records why a task is not ready, or clears its problem when it is.';
+
+create or replace function photo_ai.tasks_preparing()
+returns boolean
+language sql stable security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    select exists (select 1 from photo_ai.problem p where p.kind = 'preparing')
+$func$;
+comment on function photo_ai.tasks_preparing() is
+    'True while a task''s preparation is under way (and its jobs wait for it).';
 
 -------------------------------------------------------------------------------
 -- store_result / compute_result / forget_results / describe_results: what the registry

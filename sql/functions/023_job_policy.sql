@@ -215,7 +215,9 @@ as $func$
     select array(
         select t.name from photo_ai.task t
         join photo_ai.problem p on p.scope = t.name or (p.scope = 'sidecar' and t.reads = '{}')
-        where p.retry_at > pg_catalog.now())
+        -- a task that must be prepared waits until its preparation succeeds
+        where p.retry_at > pg_catalog.now() or (p.scope = t.name and t.prepare is not null))
 $func$;
 comment on function photo_ai.held_tasks() is
-    'The tasks whose queued jobs an installation problem holds right now.';
+    'The tasks whose queued jobs an installation problem holds right now, and those whose '
+    'preparation has not succeeded.';

@@ -145,12 +145,13 @@ language sql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
     select photo_ai.requeue_expired_leases();
+    select photo_ai.prepare_tasks();
     select array_agg(j order by j.priority desc, j.run_after, j.id)
     from photo_ai.claim_jobs(_worker_id, _limit) j;
 $func$;
 comment on function photo_ai.claim_batch(text, int) is
-    'Returns expired leases to the queue, then claims up to _limit jobs (and the other due '
-    'jobs of their photos) for a worker; NULL when nothing is due.';
+    'Returns expired leases to the queue, prepares the tasks that need it, then claims up to '
+    '_limit jobs (and the other due jobs of their photos) for a worker; NULL when nothing is due.';
 
 create or replace function photo_ai.batch_photos(_batch photo_ai.job[])
 returns uuid[]
@@ -273,7 +274,9 @@ begin
         _batch := photo_ai.claim_batch(_worker_id, batch_size);
         commit;
         if _batch is null then
-            exit when until_idle or not photo_ai.worker_pause(_deadline, true);
+            -- a task still being prepared (its vocabulary embedded, say) is work to come
+            exit when (until_idle and not photo_ai.tasks_preparing())
+                      or not photo_ai.worker_pause(_deadline, not photo_ai.tasks_preparing());
             continue;
         end if;
         foreach _photo in array photo_ai.batch_photos(_batch) loop

@@ -1,6 +1,6 @@
 -------------------------------------------------------------------------------
 -- What a search query says. Syntax: an optional prefix ocr: (text only) or clip: (meaning
--- only); then terms separated by spaces, all of which must occur; "a quoted phrase" must
+-- only); filters person:<name> and tag:<label> anywhere; then terms separated by spaces, all of which must occur; "a quoted phrase" must
 -- occur as written; -term or -"phrase" excludes photos whose text has it. Anything else
 -- (operators, lone quotes, SQL) is plain text: only letters and digits reach a tsquery.
 
@@ -30,6 +30,7 @@ create or replace function photo_ai.parse_search
 , out semantic_text text       -- the query for CLIP: the wanted terms, without syntax
 , out needles text[]           -- the wanted terms as typed, for the snippet
 , out persons text[]           -- the names of person: terms
+, out tags text[]              -- the labels of tag: terms
 )
 language plpgsql stable parallel safe
 set search_path to pg_catalog, pg_temp
@@ -38,17 +39,21 @@ declare
     -- a query longer than this is cut: no photo's text is matched by more
     _text text := pg_catalog.left(coalesce(_query, ''), 500);
     _prefix text[] := pg_catalog.regexp_match(_text, '^\s*(ocr|clip)\s*:(.*)$', 'i');
-    _person_term constant text := '(?:^|\s)person:(?:"([^"]*)"?|([^\s"]+))';
+    -- a filter term: person:<name> or tag:<label>, the value quoted when it has spaces
+    _filter_term constant text := '(?:^|\s)(person|tag):(?:"([^"]*)"?|([^\s"]+))';
     _term record;
     _phrase tsquery;
 begin
     mode := coalesce(pg_catalog.lower(_prefix[1]), 'both');
     needles := '{}';
     _text := coalesce(_prefix[2], _text);
-    persons := array(select pg_catalog.btrim(coalesce(m[1], m[2]))
-                     from pg_catalog.regexp_matches(_text, _person_term, 'gi') m
-                     where coalesce(m[1], m[2]) ~ '\S');
-    _text := pg_catalog.regexp_replace(_text, _person_term, ' ', 'gi');
+    select coalesce(array_agg(f.value) filter (where f.kind = 'person'), '{}')
+         , coalesce(array_agg(f.value) filter (where f.kind = 'tag'), '{}')
+      into persons, tags
+    from (select pg_catalog.lower(m[1]) as kind, pg_catalog.btrim(coalesce(m[2], m[3])) as value
+          from pg_catalog.regexp_matches(_text, _filter_term, 'gi') m
+          where coalesce(m[2], m[3]) ~ '\S') f;
+    _text := pg_catalog.regexp_replace(_text, _filter_term, ' ', 'gi');
     for _term in select * from photo_ai.search_terms(_text) loop
         _phrase := photo_ai.phrase_tsquery(_term.term);
         continue when _phrase is null;  -- no letters or digits: nothing to look for
@@ -67,7 +72,7 @@ $func$;
 comment on function photo_ai.parse_search(text) is
     'Reads a search query: its prefix (ocr:, clip:), the tsquery its OCR text must match and '
     'the one it must not, the text to embed for CLIP, the terms to show in a snippet, the '
-    'names of its person: terms.';
+    'names of its person: terms and the labels of its tag: terms.';
 
 -------------------------------------------------------------------------------
 -- ocr_snippet: the first OCR line holding a wanted term, the term marked «»; else the

@@ -73,6 +73,43 @@ comment on function photo_ai.remember_query_embedding(text, text, public.vector)
     'go. Does nothing in a read-only transaction.';
 
 -------------------------------------------------------------------------------
+-- clip_text_embeddings: CLIP text embeddings of some texts from the sidecar, in the model
+-- the photos were embedded with (another model's vectors could not be compared with
+-- theirs); NULL with the reason, and its kind as the job policy names it, when there are none
+create or replace function photo_ai.clip_text_embeddings
+( _texts text[]
+, _model text
+, _timeout_seconds float8 default null
+, out embeddings jsonb
+, out problem text
+, out kind text
+)
+language plpgsql volatile
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _answer jsonb := photo_ai.sidecar_request('POST', '/v1/clip/text',
+        _json => pg_catalog.jsonb_build_object('texts', pg_catalog.to_jsonb(_texts)),
+        _timeout_seconds => _timeout_seconds);
+begin
+    if (_answer->>'status')::int is distinct from 200 then
+        problem := photo_ai.sidecar_problem(_answer);
+        kind := (photo_ai.answer_outcome(_answer, 'clip')).kind;
+    elsif _answer->'body'->>'model' is distinct from _model then
+        problem := pg_catalog.format('the photos were embedded with %s but the sidecar now uses %s; '
+                                     'reprocess them (photo_ai.ai_reprocess) to search by meaning',
+                                     _model, _answer->'body'->>'model');
+        kind := 'model_mismatch';
+    else
+        embeddings := _answer->'body'->'embeddings';
+    end if;
+end
+$func$;
+comment on function photo_ai.clip_text_embeddings(text[], text, float8) is
+    'The sidecar''s CLIP text embeddings of some texts (a JSON array of arrays) when it '
+    'embeds with the given model; else NULL, the reason and its kind.';
+
+-------------------------------------------------------------------------------
 -- query_embedding_of: the CLIP embedding of a query text, from the cache or the sidecar;
 -- NULL with the reason when there is none
 create or replace function photo_ai.query_embedding_of
@@ -86,7 +123,7 @@ as $func$
 declare
     _model text := photo_ai.photos_clip_model();
     _cached record;
-    _answer jsonb;
+    _embedded jsonb;
 begin
     if _model is null then
         problem := 'no photo has a CLIP embedding yet';
@@ -103,17 +140,11 @@ begin
         end if;
         return;
     end if;
-    _answer := photo_ai.sidecar_request('POST', '/v1/clip/text',
-        _json => pg_catalog.jsonb_build_object('texts', pg_catalog.jsonb_build_array(_query)),
-        _timeout_seconds => photo_ai.setting('search_timeout_seconds')::text::float8);
-    if (_answer->>'status')::int <> 200 then
-        problem := photo_ai.sidecar_problem(_answer);
-    elsif _answer->'body'->>'model' is distinct from _model then
-        problem := pg_catalog.format('the photos were embedded with %s but the sidecar now uses %s; '
-                                     'reprocess them (photo_ai.ai_reprocess) to search by meaning',
-                                     _model, _answer->'body'->>'model');
-    else
-        embedding := (_answer->'body'->'embeddings'->0)::text::public.vector;
+    select e.embeddings->0, e.problem into _embedded, problem
+    from photo_ai.clip_text_embeddings(array[_query], _model,
+        photo_ai.setting('search_timeout_seconds')::text::float8) e;
+    if problem is null then
+        embedding := _embedded::text::public.vector;
         perform photo_ai.remember_query_embedding(_model, _query, embedding);
     end if;
 end

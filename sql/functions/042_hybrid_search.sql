@@ -145,7 +145,9 @@ declare
                        then least(greatest(2 * max_results::bigint, 100), 1000)
                        else max_results end;
     _filter photo_ai.search_filter := row(owner_id, taken_after, taken_before, _q.exclude_query,
-        photo_ai.photos_of_persons(_q.persons, owner_id));
+        photo_ai.photos_kept(_q.persons, _q.tags, owner_id));
+    -- the tags are a weaker kind of text than what is printed in the photo
+    _description_weight float8 := text_weight * photo_ai.setting('description_weight')::text::float8;
     _embedding public.vector;
     _arm text := 'not asked';
 begin
@@ -182,31 +184,47 @@ begin
     ), semantic_arm as (
         select * from photo_ai.semantic_hits(_embedding, _filter, _depth) s
         where _embedding is not null and s.similarity >= coalesce(min_similarity, '-infinity')
-    ), fused as (
-        select coalesce(t.asset_id, s.asset_id) as asset_id
-             , coalesce(text_weight / (rrf_k::float8 + t.rank), 0)
-               + coalesce(semantic_weight / (rrf_k::float8 + s.rank), 0) as score
+    ), description_arm as (
+        select * from photo_ai.description_hits(_q.include_query, _filter, _depth)
+        where _q.mode = 'both' and _q.include_query is not null and _description_weight > 0
+    ), hits as (
+        select t.asset_id, text_weight / (rrf_k::float8 + t.rank) as part
              , t.rank as text_rank, t.score as text_score
-             , s.rank as semantic_rank, s.similarity as semantic_score
+             , null::int as semantic_rank, null::float8 as semantic_score, null::int as description_rank
         from text_arm t
-        full join semantic_arm s on s.asset_id = t.asset_id
-        order by 2 desc, t.rank, s.rank, 1
+        union all
+        select s.asset_id, semantic_weight / (rrf_k::float8 + s.rank), null, null, s.rank, s.similarity, null
+        from semantic_arm s
+        union all
+        select d.asset_id, _description_weight / (rrf_k::float8 + d.rank), null, null, null, null, d.rank
+        from description_arm d
+    ), fused as (
+        select h.asset_id, sum(h.part) as score
+             , min(h.text_rank) as text_rank, max(h.text_score) as text_score
+             , min(h.semantic_rank) as semantic_rank, max(h.semantic_score) as semantic_score
+             , min(h.description_rank) as description_rank
+        from hits h
+        group by h.asset_id
+        order by 2 desc, 3, 5, 7, 1
         limit max_results
     )
     select f.asset_id, f.score, f.text_rank, f.text_score, f.semantic_rank, f.semantic_score
-         , case when f.text_rank is not null then photo_ai.ocr_snippet(o.text, _q.needles) end
+         , case when f.text_rank is not null then photo_ai.ocr_snippet(o.text, _q.needles)
+                when f.description_rank is not null then d.description end
          , _arm
     from fused f
     left join photo_ai.ocr_result o on o.asset_id = f.asset_id
-    order by f.score desc, f.text_rank, f.semantic_rank, f.asset_id;
+    left join photo_ai.asset_description d on d.asset_id = f.asset_id
+    order by f.score desc, f.text_rank, f.semantic_rank, f.description_rank, f.asset_id;
 end
 $func$;
 comment on function photo_ai.hybrid_search(text, int, uuid, timestamptz, timestamptz, float8, float8, int, float8) is
     'Searches photos by their OCR text and by meaning (CLIP), fused by reciprocal rank: '
     'score = text_weight / (rrf_k + text_rank) + semantic_weight / (rrf_k + semantic_rank). '
     'Prefix ocr: searches text only, clip: meaning only. All terms must occur; "a phrase" as '
-    'written; -term excludes; person:name keeps photos of that person (several: of all; '
-    'alone: the person''s photos, newest first). Filters: owner_id, taken_after, taken_before (inclusive); '
+    'written; -term excludes; person:name keeps photos of that person, tag:label photos with '
+    'that tag (several: all of them; alone: those photos, newest first). Without a prefix, '
+    'the tags also join as a third arm weighted text_weight x description_weight. Filters: owner_id, taken_after, taken_before (inclusive); '
     'trashed photos never. min_similarity drops weaker semantic hits. max_results under 1 '
     'returns nothing; weights must be finite and not negative. When CLIP cannot be '
     'asked (model missing, sidecar down) the text arm still answers, a NOTICE says why and '

@@ -42,6 +42,21 @@ comment on function photo_ai.photos_of_persons(text[], uuid) is
     'is given. A NOTICE names the names no person has.';
 
 -------------------------------------------------------------------------------
+-- filter_keeps: the owner and date range of a search's filter, for one photo
+create or replace function photo_ai.filter_keeps
+(_filter photo_ai.search_filter, _owner_id uuid, _taken_at timestamptz)
+returns boolean
+language sql immutable parallel safe
+set search_path to pg_catalog, pg_temp
+as $func$
+    select ((_filter).owner_id is null or _owner_id = (_filter).owner_id)
+       and ((_filter).taken_after is null or _taken_at >= (_filter).taken_after)
+       and ((_filter).taken_before is null or _taken_at <= (_filter).taken_before)
+$func$;
+comment on function photo_ai.filter_keeps(photo_ai.search_filter, uuid, timestamptz) is
+    'Whether a photo of this owner, taken then, is inside a search filter''s owner and dates.';
+
+-------------------------------------------------------------------------------
 -- photos_by_date: a search of person: terms alone lists their photos, newest first
 create or replace function photo_ai.photos_by_date
 (_asset_ids uuid[], _filter photo_ai.search_filter, _limit int, _rrf_k int)
@@ -54,9 +69,7 @@ as $func$
     from (select a.id, row_number() over (order by a.taken_at desc nulls last, a.id) as n
           from photo_ai.source_asset a
           where a.id in (select pg_catalog.unnest(_asset_ids)) and a.deleted_at is null
-            and ((_filter).owner_id is null or a.owner_id = (_filter).owner_id)
-            and ((_filter).taken_after is null or a.taken_at >= (_filter).taken_after)
-            and ((_filter).taken_before is null or a.taken_at <= (_filter).taken_before)
+            and photo_ai.filter_keeps(_filter, a.owner_id, a.taken_at)
             and ((_filter).excluded is null or not exists (
                     select 1 from photo_ai.ocr_result o
                     where o.asset_id = a.id and o.tsv @@ (_filter).excluded))) p

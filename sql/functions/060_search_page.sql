@@ -102,7 +102,12 @@ begin
                 from photo_ai.face_scan s where s.asset_id = a.id),
             'clip', (
                 select pg_catalog.jsonb_build_object('model', c.model, 'analysed_at', c.created_at)
-                from photo_ai.clip_embedding c where c.asset_id = a.id))
+                from photo_ai.clip_embedding c where c.asset_id = a.id),
+            'tags', (
+                select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t))
+                from photo_ai.asset_tags(a.id) t),
+            'description', photo_ai.description(a.id),
+            'description_en', photo_ai.description(a.id, 'en'))
         from photo_ai.source_asset a
         where a.id = asset_detail.asset_id);
 end
@@ -110,7 +115,28 @@ $func$;
 comment on function photo_ai.asset_detail(uuid) is
     'One photo as jsonb: path, date taken, owner, checksum, trash; its jobs per task (state, '
     'attempts, last error); its OCR text with every line and box; its faces with their boxes '
-    '(pixels of the upright image); whether it has a CLIP embedding. NULL for an unknown id.';
+    '(pixels of the upright image); whether it has a CLIP embedding; its tags (names in both '
+    'languages, probability) and description in both languages. NULL for an unknown id.';
+
+-------------------------------------------------------------------------------
+-- popular_tags: the tags on most photos, for the search page's tag filters
+create or replace function photo_ai.popular_tags(owner_id uuid default null, max_results int default 24)
+returns table (name text, name_en text, photos bigint)
+language sql stable security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+    select l.name, l.name_en, count(*)
+    from photo_ai.asset_tag t
+    join photo_ai.label l on l.name = t.label
+    join photo_ai.source_asset a on a.id = t.asset_id
+    where a.deleted_at is null and (popular_tags.owner_id is null or a.owner_id = popular_tags.owner_id)
+    group by l.name, l.name_en
+    order by 3 desc, 1
+    limit greatest(max_results, 0)
+$func$;
+comment on function photo_ai.popular_tags(uuid, int) is
+    'The labels most photos (of an owner, or all) are tagged with, and how many: the search '
+    'page''s tag filters.';
 
 -------------------------------------------------------------------------------
 -- asset_owners: who owns photos in the library, for the search page's owner filter.

@@ -77,13 +77,15 @@ def test_upgrading_from_0_2_0_keeps_every_result_setting_and_job(make_database):
         conn.execute("ALTER EXTENSION photo_ai UPDATE")
 
         assert snapshot(conn) == before
-        # nothing done is done again; the people task, new in 0.3.0, is queued for the
-        # photos with faces
-        assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 3
-        queued = conn.execute("SELECT DISTINCT task FROM photo_ai.job WHERE state = 'queued'")
-        assert [r[0] for r in queued] == ["people"]
+        # nothing done is done again; the people and tags tasks, new in 0.3.0, are queued
+        # for the photos with faces and with embeddings
+        assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 6
+        queued = conn.execute(
+            "SELECT DISTINCT task FROM photo_ai.job WHERE state = 'queued' ORDER BY 1"
+        )
+        assert [r[0] for r in queued] == ["people", "tags"]
         assert sorted(conn.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0]) == [
-            "clip", "faces", "ocr", "people",
+            "clip", "faces", "ocr", "people", "tags",
         ]  # fmt: skip
         failed = conn.execute("SELECT task, last_error FROM photo_ai.failed_jobs").fetchall()
         assert len(failed) == 3 and all("cannot decode" in e for _, e in failed)

@@ -158,7 +158,7 @@ def test_immich_uploads_are_analysed_and_immichs_own_queries_find_them(attached,
     }, "queued at the upload, free to run once the preview is there"
 
     summary = run_worker(conn.info.dbname)
-    assert summary == {"done": 9 + 9}, "and the immich_* jobs writing into Immich"
+    assert summary == {"done": 9 + 9 + 3}, "and the immich_* jobs writing into Immich, tags"
 
     # CLIP: Immich's smart search ranks by smart_search.embedding
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 3
@@ -241,7 +241,7 @@ def test_the_preview_is_analysed_and_the_original_only_when_none_comes(attached)
 
     # no preview came within immich_preview_wait_seconds: the original is analysed
     conn.execute("UPDATE photo_ai.job SET run_after = now() WHERE state = 'queued'")
-    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3 + 1}
     assert immich_ref.search_ocr(conn, immich.user_id, "停车") == [str(without["id"])]
 
 
@@ -257,7 +257,7 @@ def test_a_video_is_analysed_once_it_has_a_preview_frame(attached):
         ("clip", "queued"),
         ("faces", "queued"),
     }
-    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3 + 1}
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 1
 
 
@@ -358,7 +358,7 @@ def test_a_face_found_no_more_goes_and_immichs_audit_sees_it(attached):
         "UPDATE asset_file SET path = %s WHERE \"assetId\" = %s AND type = 'preview'",
         [str(immich.data_root / "thumbs" / "user" / "alice_again-preview.jpeg"), friends["id"]],
     )
-    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3 + 1}
     assert len(faces_of(conn, friends)) == 1
     assert conn.execute("SELECT count(*) FROM asset_face_audit").fetchone()[0] == 2, (
         "Immich's own audit trigger recorded the two faces that went"
@@ -410,13 +410,14 @@ def test_backfill_queues_an_existing_library_and_status_shows_it(immich, immich_
     ).fetchone()[0]
     assert queued == 9
 
-    assert run_worker(conn.info.dbname) == {"done": 9 + 9}
+    assert run_worker(conn.info.dbname) == {"done": 9 + 9 + 3}
     done = dict(
         conn.execute("SELECT task::text, jobs FROM photo_ai.status WHERE state = 'done'").fetchall()
     )
     assert done == {
         **{"ocr": 3, "clip": 3, "faces": 3},
         **{"immich_ocr": 3, "immich_clip": 3, "immich_faces": 3},
+        "tags": 3,
     }
     assert conn.execute("SELECT photo_ai.backfill()").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM smart_search").fetchone()[0] == 3
@@ -438,7 +439,7 @@ def test_immichs_settings_decide_what_reaches_its_tables(attached):
         ],
     )
     upload_with_preview(immich, "invoice.png")
-    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3 + 1}
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM asset_ocr), (SELECT count(*) FROM ocr_search), "
         "(SELECT count(*) FROM smart_search), (SELECT count(*) FROM photo_ai.ocr_result)"
@@ -591,7 +592,7 @@ def test_a_job_failed_for_a_file_that_moved_is_tried_again(attached):
         [str(immich.data_root / "upload" / "user" / "sign.png"), asset["id"]],
     )
     assert {s[0] for s in jobs(conn).values()} == {"queued"}
-    assert run_worker(conn.info.dbname) == {"done": 3 + 3}
+    assert run_worker(conn.info.dbname) == {"done": 3 + 3 + 1}
 
 
 def test_a_failure_to_queue_never_fails_immichs_upload(attached):

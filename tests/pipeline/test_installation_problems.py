@@ -76,7 +76,7 @@ def test_a_wrong_url_path_is_an_installation_problem_not_bad_photos(
     assert problem.keys() == {"ocr", "clip"} and "sidecar_url" in problem["ocr"]
 
     point_at(conn, pipeline_sidecar)
-    assert run_worker(database_of(conn)) == {"done": 4}
+    assert run_worker(database_of(conn)) == {"done": 4 + 2}  # and their tags
     assert len(photos) == 2
 
 
@@ -133,4 +133,4 @@ def test_a_dead_sidecar_loses_nothing(conn, library, pipeline_sidecar):
     )
 
     point_at(conn, pipeline_sidecar)
-    assert run_worker(database_of(conn)) == {"done": (3 + 1) * len(photos)}  # and people
+    assert run_worker(database_of(conn)) == {"done": (3 + 2) * len(photos)}  # people, tags

@@ -10,7 +10,15 @@ import psycopg
 import pytest
 
 from tests.support.database import superuser
-from tests.support.pipeline import add_assets, database_of, in_thread, jobs, point_at, run_worker
+from tests.support.pipeline import (
+    add_assets,
+    database_of,
+    image_tasks_only,
+    in_thread,
+    jobs,
+    point_at,
+    run_worker,
+)
 from tests.support.standin import StandinSidecar
 
 RESULT_TABLES = ("job", "ocr_result", "clip_embedding", "face_scan", "face")
@@ -40,6 +48,7 @@ def test_two_workers_send_each_photo_once_when_a_photo_outlasts_half_the_lease(c
             "SELECT photo_ai.configure(sidecar_url => %s, lease_seconds => 2, tasks => '{clip}')",
             [standin.url],
         )
+        image_tasks_only(conn)
         add_assets(conn, *photos)
         workers = [
             in_thread(run_worker, database_of(conn), until_idle=False, max_seconds=9)
@@ -58,6 +67,7 @@ def test_a_worker_killed_mid_batch_keeps_the_photos_it_finished(conn):
             "SELECT photo_ai.configure(sidecar_url => %s, lease_seconds => 2, tasks => '{clip}')",
             [standin.url],
         )
+        image_tasks_only(conn)
         add_assets(conn, *[f"/photos/{n}.jpg" for n in range(6)])
 
         def finished() -> int:

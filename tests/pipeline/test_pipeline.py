@@ -11,6 +11,7 @@ import pytest
 from tests.support.pipeline import (
     add_assets,
     database_of,
+    image_tasks_only,
     in_thread,
     jobs,
     point_at,
@@ -26,7 +27,7 @@ def test_new_photos_get_text_embeddings_and_faces(db, library):
 
     summary = run_worker(database_of(db))
 
-    assert summary == {"done": 9 + 3}, "and each photo's faces grouped into people"
+    assert summary == {"done": 9 + 3 + 3}, "and each photo's faces grouped, its tags"
     texts = dict(db.execute("SELECT asset_id::text, text FROM photo_ai.ocr_result").fetchall())
     assert "发票" in texts[invoice] and "Invoice" in texts[invoice]
     assert "停车场" in texts[sign]
@@ -104,6 +105,7 @@ def test_jobs_of_a_killed_worker_are_finished_after_the_lease(db, library):
 
 def test_four_workers_share_2000_jobs_exactly_once(db, library):
     db.execute("SELECT photo_ai.configure(tasks => '{clip}')")
+    image_tasks_only(db)
     db.execute(
         "INSERT INTO photo_ai.asset (original_path) SELECT %s FROM generate_series(1, 2000)",
         [str(library / "sign.png")],
@@ -241,8 +243,11 @@ def test_backfill_repairs_a_result_older_than_its_photo(db, library):
     db.execute("ALTER TABLE photo_ai.job DROP CONSTRAINT refuse_jobs")
     assert jobs(db)[(asset, "clip")][0] == "done", "the old result stands"
 
-    assert db.execute("SELECT photo_ai.backfill()").fetchone()[0] == 1
-    assert run_worker(database_of(db)) == {"done": 1}
+    # the embedding, and the tags computed from it
+    assert db.execute("SELECT photo_ai.backfill()").fetchone()[0] == 2
+    # the tags job claimed beside the embedding's gives way to the one the new embedding
+    # queues: tags are computed once, from the new embedding
+    assert run_worker(database_of(db)) == {"done": 2, "superseded": 1}
     assert db.execute("SELECT photo_ai.backfill()").fetchone()[0] == 0
 
 

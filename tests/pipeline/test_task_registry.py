@@ -75,14 +75,14 @@ def test_a_task_that_is_off_by_default_runs_when_named(db, library):
     db.execute(CHARACTER_COUNT)
     db.execute("UPDATE photo_ai.task SET on_by_default = false WHERE name = 'character_count'")
     enabled = db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0]
-    assert sorted(enabled) == ["clip", "faces", "ocr", "people"]
+    assert sorted(enabled) == ["clip", "faces", "ocr", "people", "tags"]
     db.execute("SELECT photo_ai.configure(tasks => '{ocr,character_count}')")
     assert db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0] == [
         "ocr",
         "character_count",
     ]
     db.execute("SELECT photo_ai.configure(tasks => '{clip,character_count}')")
-    assert db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0] == ["clip"], (
+    assert db.execute("SELECT photo_ai.enabled_tasks()").fetchone()[0] == ["clip", "tags"], (
         "a derived task whose input does not run does not run either"
     )
 

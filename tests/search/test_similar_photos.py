@@ -18,7 +18,7 @@ def embedded(conn, pipeline_sidecar, library) -> dict[str, str]:
     names = ("invoice", "invoice_again", "sign", "faces")
     files = ("invoice.png", "invoice.png", "sign.png", "faces.png")
     assets = dict(zip(names, add_assets(conn, *(library / f for f in files)), strict=True))
-    assert run_worker(database_of(conn)) == {"done": 8}
+    assert run_worker(database_of(conn)) == {"done": 8 + 4}  # and their tags
     return assets
 
 

@@ -40,6 +40,11 @@ def add_assets(conn: psycopg.Connection, *paths: Path | str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def image_tasks_only(conn: psycopg.Connection) -> None:
+    """Turns the derived tasks off (people, tags): for tests of how image jobs are run."""
+    conn.execute("UPDATE photo_ai.task SET on_by_default = false WHERE reads <> '{}'")
+
+
 def run_worker(database: str, **arguments) -> dict:
     """CALL photo_ai.run_worker on its own connection, as pg_cron would; returns its summary."""
     arguments.setdefault("until_idle", True)

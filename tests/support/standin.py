@@ -10,6 +10,7 @@ until the test lets it go, or counting what it was sent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -17,6 +18,8 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import numpy as np
 
 DIM = 512
 
@@ -35,6 +38,23 @@ def analysis(tasks: list[str], text: str = "stand-in text") -> dict:
     }
 
 
+def text_embeddings(texts: list[str]) -> dict:
+    """A /v1/clip/text answer: each text a direction of its own (texts that mean nothing
+    in particular, as the tags task's labels are to a test that is not about them)."""
+    vectors = []
+    for text in texts:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        v = np.random.default_rng(seed).normal(size=DIM)
+        vectors.append([round(float(x), 6) for x in v / np.linalg.norm(v)])
+    return {"model": "ViT-B-16", "dim": DIM, "embeddings": vectors}
+
+
+def default_answer(path: str, body: dict) -> tuple[int, dict]:
+    if path == "/v1/clip/text":
+        return 200, text_embeddings(body["texts"])
+    return 200, analysis(body.get("tasks", []))
+
+
 class StandinSidecar:
     """`answer(path, body)` returns (status, JSON body); the default answers every task.
     `delay` seconds pass before each answer; `gate`, when set, is waited for first."""
@@ -45,7 +65,7 @@ class StandinSidecar:
         delay: float = 0.0,
         port: int = 0,
     ):
-        self.answer = answer or (lambda path, body: (200, analysis(body.get("tasks", []))))
+        self.answer = answer or default_answer
         self.delay = delay
         self.gate: threading.Event | None = None
         self.received: list[tuple[str, dict]] = []  # (path, JSON body) in arrival order

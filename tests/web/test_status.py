@@ -26,10 +26,11 @@ def test_status_shows_progress_failures_and_the_sidecar(site, assets, web_sideca
 
 def test_status_json_counts_the_jobs(site):
     status = site.get("/status.json").json()
-    # the image tasks, and people, which groups the faces once they are stored
-    assert {t["task"] for t in status["tasks"]} == {"ocr", "clip", "faces", "people"}
+    # the image tasks, and people and tags, computed from the faces and embeddings stored
+    assert {t["task"] for t in status["tasks"]} == {"ocr", "clip", "faces", "people", "tags"}
     for task in status["tasks"]:
-        failed = 0 if task["task"] == "people" else 1  # the broken photo has no faces to group
+        # the broken photo has no faces to group, no embedding to tag
+        failed = 0 if task["task"] in ("people", "tags") else 1
         assert task["counts"] == {"done": 4, "queued": 0, "running": 0, "failed": failed}
     assert status["failed"] == 3 and status["busy"] is False
     assert status["sidecar"] == {"reachable": True}
