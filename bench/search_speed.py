@@ -303,7 +303,7 @@ def set_meta(conn, key: str, value) -> None:
     )
 
 
-def ensure_database(scale: Scale, rebuild: bool, reload: bool) -> None:
+def ensure_database(scale: Scale, rebuild: bool, reload: bool = False) -> None:
     subprocess.run([ROOT / "scripts" / "db.sh", "start"], check=True, capture_output=True)
     with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
         exists = conn.execute(

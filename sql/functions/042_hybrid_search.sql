@@ -59,13 +59,14 @@ comment on function photo_ai.ranked_text_matches(tsquery, photo_ai.search_filter
 -------------------------------------------------------------------------------
 -- text_hits: the OCR arm, best first, ranked by ts_rank. A word in a third of the library
 -- must not rank every photo that has it (1.3 s at a million photos). For a one-word query,
--- ts_rank puts every photo with the word in large text (weight A or B, at least 0.4/1.64)
--- above every photo with it only in smaller print (at most 0.2 x 1.25/1.64 with repeats),
+-- ts_rank puts every photo with the word in large text (weight A or B: at least 0.243)
+-- above every photo with it only in smaller print (C or D: at most 0.232, however often),
 -- so when enough photos with it in large text pass the filters they are the answer, exactly
 -- (found through their own index). Otherwise photos with matches only in small print are
--- ranked too, up to 10,000 of them: the same answer as ranking every match up to that
--- many; past it, the photos ranked among those with only small-print matches are the first
--- 10,000 found, not necessarily the ones that repeat the word most (docs/search.md).
+-- ranked too, up to 10,000 of them (or as many as asked for): the same answer as ranking
+-- every match up to that many; past it, the photos ranked among those with only
+-- small-print matches are the first 10,000 found, not necessarily the ones that repeat the
+-- word most (docs/search.md).
 create or replace function photo_ai.text_hits
 (_include tsquery, _filter photo_ai.search_filter, _limit int)
 returns table (asset_id uuid, rank int, score float8)
@@ -91,7 +92,7 @@ begin
     end if;
     return query
     select m.asset_id, m.rank, m.score
-    from photo_ai.ranked_text_matches(_include, _filter, _limit, 10000) m
+    from photo_ai.ranked_text_matches(_include, _filter, _limit, greatest(_limit, 10000)) m
     order by m.rank;
 end
 $func$;
@@ -108,6 +109,10 @@ comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
 -- relaxed_order may return rows slightly out of order: the caller sorts. _exact computes
 -- every distance: cosine_distance() is <=>, but as a function no index serves it. The
 -- one statement is run with either ORDER BY, and planned for the filters actually given.
+-- The index may store the vectors as halfvec (clip_embedding_halfvec_hnsw_idx, an
+-- expression index over the vector column: half the size, so a million photos' graph
+-- stays in memory): it is then searched by the halfvec distance, and the distance returned
+-- is the full-precision one, which the caller's sort uses.
 create or replace function photo_ai.nearest_embeddings
 (_embedding public.vector, _filter photo_ai.search_filter, _limit int, _exact boolean)
 returns table (asset_id uuid, distance float8)
@@ -130,6 +135,8 @@ begin
         order by %s
         limit $6 $sql$,
         case when _exact then 'public.cosine_distance(c.embedding, $1)'
+             when pg_catalog.to_regclass('photo_ai.clip_embedding_halfvec_hnsw_idx') is not null
+             then '(c.embedding::public.halfvec(512)) operator(public.<=>) ($1::public.halfvec(512))'
              else 'c.embedding operator(public.<=>) $1' end)
     using _embedding, (_filter).owner_id, (_filter).taken_after, (_filter).taken_before,
           (_filter).excluded, _limit, (_filter).asset_ids;
