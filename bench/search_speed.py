@@ -1,7 +1,8 @@
-"""Search speed: hybrid_search latency and vector recall on a library of 100,000 photos,
-beside Faiss on the same vectors in the same run.
+"""Search speed: hybrid_search latency and vector recall on a library of 100,000 photos (or
+a million), beside Faiss on the same vectors in the same run.
 
     .venv/bin/python bench/search_speed.py               # 100,000 assets, the index as installed
+    .venv/bin/python bench/search_speed.py --scale 1m --storage halfvec,vector  # a million
     .venv/bin/python bench/search_speed.py --quick       # 20,000 assets
     .venv/bin/python bench/search_speed.py --sweep       # m 16/24/32 x ef_construction 64/128
     .venv/bin/python bench/search_speed.py --m 24 --ef-construction 128 --ef-search 200,400
@@ -25,8 +26,8 @@ It prints, per HNSW build (m, ef_construction) and per ef_search:
 - hybrid_search p50/p95 (no prefix: both arms and the fusion; `clip:`: the vector arm only)
   with every query's embedding in the query cache (photo_ai.query_embedding), as a
   repeated search is;
-- recall@10 of `clip:` and of similar_assets against exact search (the same SQL with the
-  index disabled: a full scan, computed once per data set and kept);
+- recall@10 of `clip:` and of similar_assets against exact search (Faiss's IndexFlatIP:
+  every inner product, computed once per data set and kept);
 - Faiss IndexHNSWFlat (same M, efConstruction, efSearch; inner product on the normalised
   vectors), one query at a time on one thread: its recall@10 and how much slower the
   database is (p50 of the bare ORDER BY embedding <=> q LIMIT 10, and of hybrid_search,

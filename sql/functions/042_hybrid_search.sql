@@ -6,27 +6,15 @@
 
 -------------------------------------------------------------------------------
 -- ranked_text_matches: photos whose OCR text matches and that the filters keep, ranked by
--- ts_rank: every photo with a match in large text (weights A and B, through the index on
--- ts_filter(tsv, '{a,b}')), and up to _small_print of those with matches only in smaller
--- text. The filters are checked inside each part, so the bound counts photos they keep.
--- Dynamic SQL, planned for the filters given, with the filters written once for both
--- parts (a function for them would be called per row: SET search_path stops inlining).
+-- ts_rank; all of them, or only those with a match in large text (weights A and B,
+-- through the index on ts_filter(tsv, '{a,b}')). Dynamic SQL, planned for the filters
+-- given and for the one part asked for.
 create or replace function photo_ai.ranked_text_matches
-(_include tsquery, _filter photo_ai.search_filter, _limit int, _small_print int)
+(_include tsquery, _filter photo_ai.search_filter, _limit int, _large_text_only boolean)
 returns table (asset_id uuid, rank int, score float8)
 language plpgsql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-declare
-    -- excluded text, persons, the trash, owner, date taken
-    _kept constant text := $kept$
-        ($2 is null or not o.tsv @@ $2)
-        and ($3 is null or o.asset_id = any ($3))
-        and exists (select 1 from photo_ai.source_asset a
-                    where a.id = o.asset_id and a.deleted_at is null
-                      and ($4 is null or a.owner_id = $4)
-                      and ($5 is null or a.taken_at >= $5)
-                      and ($6 is null or a.taken_at <= $6)) $kept$;
 begin
     return query execute pg_catalog.format($sql$
         select h.asset_id, (row_number() over (order by h.score desc, h.asset_id))::int, h.score
@@ -34,39 +22,37 @@ begin
             -- weights D, C, B, A: a title counts ten times small print. No length
             -- normalization: how much else a photo says does not make its title smaller
             -- (measured: nDCG@10 drops with normalization 1 or 2, docs/_search_section.md)
-            select c.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', c.tsv, $1)::float8 as score
-            from (
-                select o.asset_id, o.tsv
-                from photo_ai.ocr_result o
-                where pg_catalog.ts_filter(o.tsv, '{a,b}') @@ $1 and o.tsv @@ $1 and %1$s
-                union all
-                (select o.asset_id, o.tsv
-                 from photo_ai.ocr_result o
-                 where o.tsv @@ $1 and not pg_catalog.ts_filter(o.tsv, '{a,b}') @@ $1 and %1$s
-                 limit $8)
-            ) c
+            select o.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, $1)::float8 as score
+            from photo_ai.ocr_result o
+            where %s o.tsv @@ $1
+              and ($2 is null or not o.tsv @@ $2)
+              and ($3 is null or o.asset_id = any ($3))
+              and exists (select 1 from photo_ai.source_asset a
+                          where a.id = o.asset_id and a.deleted_at is null
+                            and ($4 is null or a.owner_id = $4)
+                            and ($5 is null or a.taken_at >= $5)
+                            and ($6 is null or a.taken_at <= $6))
             order by 2 desc, 1
             limit $7
-        ) h $sql$, _kept)
+        ) h $sql$,
+        case when _large_text_only then $$pg_catalog.ts_filter(o.tsv, '{a,b}') @@ $1 and$$
+             else '' end)
     using _include, (_filter).excluded, (_filter).asset_ids, (_filter).owner_id,
-          (_filter).taken_after, (_filter).taken_before, _limit, _small_print;
+          (_filter).taken_after, (_filter).taken_before, _limit;
 end
 $func$;
-comment on function photo_ai.ranked_text_matches(tsquery, photo_ai.search_filter, int, int) is
+comment on function photo_ai.ranked_text_matches(tsquery, photo_ai.search_filter, int, boolean) is
     'Photos whose OCR text matches and that the filters keep, ranked by ts_rank with line '
-    'prominence weights: all with a match in large text (A, B), up to _small_print others.';
+    'prominence weights: all of them, or only those with a match in large text (A, B).';
 
 -------------------------------------------------------------------------------
 -- text_hits: the OCR arm, best first, ranked by ts_rank. A word in a third of the library
--- must not rank every photo that has it (1.3 s at a million photos). For a one-word query,
--- ts_rank puts every photo with the word in large text (weight A or B: at least 0.243)
--- above every photo with it only in smaller print (C or D: at most 0.232, however often),
--- so when enough photos with it in large text pass the filters they are the answer, exactly
--- (found through their own index). Otherwise photos with matches only in small print are
--- ranked too, up to 10,000 of them (or as many as asked for): the same answer as ranking
--- every match up to that many; past it, the photos ranked among those with only
--- small-print matches are the first 10,000 found, not necessarily the ones that repeat the
--- word most (docs/search.md).
+-- must not rank every photo that has it (0.8-1.3 s at a million photos). For a one-word
+-- query, ts_rank puts every photo with the word in large text (weight A or B: at least
+-- 0.243) above every photo with it only in smaller print (C or D: at most 0.232, however
+-- often), so when enough photos with it in large text pass the filters they are the
+-- answer, exactly (found through their own index). Otherwise every match is ranked, as
+-- before: the answer is always what ranking every match gives.
 create or replace function photo_ai.text_hits
 (_include tsquery, _filter photo_ai.search_filter, _limit int)
 returns table (asset_id uuid, rank int, score float8)
@@ -81,7 +67,7 @@ begin
     end if;
     if pg_catalog.numnode(_include) = 1 and pg_catalog.strpos(_include::text, ':') = 0 then
         _prominent := (select pg_catalog.jsonb_agg(m)
-                       from photo_ai.ranked_text_matches(_include, _filter, _limit, 0) m);
+                       from photo_ai.ranked_text_matches(_include, _filter, _limit, true) m);
         if pg_catalog.jsonb_array_length(_prominent) >= _limit then
             return query
             select m.asset_id, m.rank, m.score
@@ -92,15 +78,15 @@ begin
     end if;
     return query
     select m.asset_id, m.rank, m.score
-    from photo_ai.ranked_text_matches(_include, _filter, _limit, greatest(_limit, 10000)) m
+    from photo_ai.ranked_text_matches(_include, _filter, _limit, false) m
     order by m.rank;
 end
 $func$;
 comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
     'The OCR text arm of hybrid_search: assets whose text matches, ranked by ts_rank with '
-    'line prominence weights (a one-word query through the large text first; at most '
-    '10,000 photos with matches only in small print ranked); filters by owner, date taken, '
-    'the trash and persons.';
+    'line prominence weights (a one-word query through the photos with it in large text '
+    'first, when enough of them pass the filters); filters by owner, date taken, the trash '
+    'and persons.';
 
 -------------------------------------------------------------------------------
 -- nearest_embeddings: the embeddings nearest to a vector among the assets the filters
