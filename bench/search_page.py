@@ -53,7 +53,7 @@ from photo_ai_web.settings import WebSettings  # noqa: E402
 
 FULL = speed.Scale("page", 20_000, 120, 30, 0, "photo_ai_bench_page")
 QUICK = speed.Scale("page_quick", 5_000, 60, 20, 0, "photo_ai_bench_page_quick")
-HNSW = (24, 128)  # the extension's own index (sql/migrations/012_vector_index.sql)
+HNSW = ("halfvec", 24, 128)  # the extension's own index (sql/migrations/040_halfvec_clip_index.sql)
 PAGE_SIZE = WebSettings.model_fields["page_size"].default  # the page's own
 FILES = 60
 ROUNDS = 7
@@ -255,7 +255,7 @@ def main() -> int:
     shutil.rmtree(state / "web", ignore_errors=True)  # thumbnails start cold
     state.mkdir(parents=True, exist_ok=True)
     with psycopg.connect(dsn(scale.database), autocommit=True) as conn:
-        speed.build_index(conn, *HNSW)
+        speed.use_index(conn, *HNSW)
         point_at_files(conn, folder)
         conn.execute("SELECT photo_ai.configure(sidecar_url => 'http://127.0.0.1:9')")
         queries = text_queries(conn)

@@ -1,7 +1,8 @@
-"""Search speed: hybrid_search latency and vector recall on a library of 100,000 photos,
-beside Faiss on the same vectors in the same run.
+"""Search speed: hybrid_search latency and vector recall on a library of 100,000 photos (or
+a million), beside Faiss on the same vectors in the same run.
 
     .venv/bin/python bench/search_speed.py               # 100,000 assets, the index as installed
+    .venv/bin/python bench/search_speed.py --scale 1m --storage halfvec,vector  # a million
     .venv/bin/python bench/search_speed.py --quick       # 20,000 assets
     .venv/bin/python bench/search_speed.py --sweep       # m 16/24/32 x ef_construction 64/128
     .venv/bin/python bench/search_speed.py --m 24 --ef-construction 128 --ef-search 200,400
@@ -25,8 +26,8 @@ It prints, per HNSW build (m, ef_construction) and per ef_search:
 - hybrid_search p50/p95 (no prefix: both arms and the fusion; `clip:`: the vector arm only)
   with every query's embedding in the query cache (photo_ai.query_embedding), as a
   repeated search is;
-- recall@10 of `clip:` and of similar_assets against exact search (the same SQL with the
-  index disabled: a full scan, computed once per data set and kept);
+- recall@10 of `clip:` and of similar_assets against exact search (Faiss's IndexFlatIP:
+  every inner product, computed once per data set and kept);
 - Faiss IndexHNSWFlat (same M, efConstruction, efSearch; inner product on the normalised
   vectors), one query at a time on one thread: its recall@10 and how much slower the
   database is (p50 of the bare ORDER BY embedding <=> q LIMIT 10, and of hybrid_search,
@@ -69,6 +70,7 @@ MODEL = "bench-synthetic-512"
 GOAL_P50_MS = 20.0
 GOAL_RECALL = 0.95
 TEXT_SHARE = 0.35  # photos with OCR text
+FAISS_CURVE_EF = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1000)
 SWEEP_BUILDS = [(16, 64), (16, 128), (24, 64), (24, 128), (32, 64), (32, 128)]
 
 
@@ -80,10 +82,28 @@ class Scale:
     text_queries: int
     image_queries: int
     database: str
+    # share of the photos with text that also carry COMMON_WORD (a status bar, a shop's
+    # opening hours): the text arm's worst case, a word that matches a third of the library
+    common_share: float = 0.0
+    # keep the loaded photo_ai tables when the installed extension changes (a reload takes
+    # most of an hour at a million photos); --reload asks for it
+    reload_on_change: bool = True
 
 
 FULL = Scale("full", 100_000, 300, 200, 100, "photo_ai_bench_speed")
 QUICK = Scale("quick", 20_000, 120, 100, 50, "photo_ai_bench_speed_quick")
+MILLION = Scale(
+    "1m",
+    1_000_000,
+    1000,
+    200,
+    100,
+    "photo_ai_bench_speed_1m",
+    common_share=0.85,
+    reload_on_change=False,
+)
+SCALES = {s.name: s for s in (QUICK, FULL, MILLION)}
+COMMON_WORD = "时间"
 
 
 def say(message: str) -> None:
@@ -127,14 +147,19 @@ class Library:
         # taken over ten years; nobody deleted, one owner (a household's library)
         start = np.datetime64("2015-01-01T00:00:00")
         self.taken = start + rng.integers(0, 10 * 365 * 86400, n).astype("timedelta64[s]")
-        self.texts = self._texts(rng, n)
+        self.texts = self._texts(rng, n, scale.common_share)
         self.text_queries = self._text_queries(rng, scale.text_queries)
         self.image_queries = [int(i) for i in rng.choice(n, scale.image_queries, replace=False)]
 
     def _points(self, clusters: np.ndarray, rng) -> np.ndarray:
         """Points of the given clusters: the centre plus the cluster's own 16-d spread."""
         z = rng.normal(size=(len(clusters), self.spread_dim)).astype(np.float32)
-        spread = np.einsum("nk,nkd->nd", z, self.bases[clusters])
+        spread = np.concatenate(  # in slices: bases[clusters] whole is gigabytes at 1M
+            [
+                np.einsum("nk,nkd->nd", z[i : i + 10_000], self.bases[clusters[i : i + 10_000]])
+                for i in range(0, len(clusters), 10_000)
+            ]
+        )
         return self.centres[clusters] + spread * self.spread[clusters, None]
 
     def _photos(self, points: np.ndarray, rng) -> np.ndarray:
@@ -157,7 +182,7 @@ class Library:
         return queries
 
     @staticmethod
-    def _texts(rng, n: int) -> dict[int, dict]:
+    def _texts(rng, n: int, common_share: float = 0.0) -> dict[int, dict]:
         """OCR results in the sidecar's format for about a third of the photos."""
         out = {}
         for i in np.flatnonzero(rng.random(n) < TEXT_SHARE):
@@ -179,6 +204,13 @@ class Library:
                         "score": round(float(rng.uniform(0.75, 1)), 3),
                         "box": box,
                     }
+                )
+            if common_share and rng.random() < common_share:
+                hour, minute = rng.integers(0, 24), rng.integers(0, 60)
+                y = 30.0 + 60 * len(lines)
+                box = [[20.0, y], [300.0, y], [300.0, y + 14.0], [20.0, y + 14.0]]
+                lines.append(
+                    {"text": f"{COMMON_WORD} {hour:02d}:{minute:02d}", "score": 0.95, "box": box}
                 )
             out[int(i)] = {
                 "model": "bench-ocr",
@@ -272,7 +304,7 @@ def set_meta(conn, key: str, value) -> None:
     )
 
 
-def ensure_database(scale: Scale, rebuild: bool) -> None:
+def ensure_database(scale: Scale, rebuild: bool, reload: bool = False) -> None:
     subprocess.run([ROOT / "scripts" / "db.sh", "start"], check=True, capture_output=True)
     with psycopg.connect(dsn("postgres"), autocommit=True) as conn:
         exists = conn.execute(
@@ -299,9 +331,15 @@ def ensure_database(scale: Scale, rebuild: bool) -> None:
         installed = conn.execute(
             "SELECT extversion FROM pg_extension WHERE extname = 'photo_ai'"
         ).fetchone()
-        if meta(conn, "extension") != digest or installed is None:
+        changed = meta(conn, "extension") != digest
+        if installed is None or (changed and (scale.reload_on_change or reload)):
             fill_photo_ai(conn, scale)
             set_meta(conn, "extension", digest)
+        elif changed:
+            say(
+                "the installed photo_ai script changed since the load: the tables are kept "
+                "(--reload fills them again; apply changed functions with psql)"
+            )
 
 
 def _binary_copy(rows: list[tuple[bytes, ...]]) -> bytes:
@@ -449,51 +487,46 @@ def seed_query_cache(conn) -> None:
 # =============================================================================== measuring
 
 
-def exact_neighbours(conn) -> None:
-    """Exact top 10 of every query by a full scan (the index disabled), kept in bench_query."""
+def exact_neighbours(conn, library: Embeddings) -> None:
+    """Exact top 10 of every query by Faiss's flat index (every inner product on the
+    normalised vectors: cosine, as <=>), kept in bench_query. A photo query leaves out the
+    photo itself, as similar_assets does."""
     missing = conn.execute("SELECT count(*) FROM bench_query WHERE exact IS NULL").fetchone()[0]
     if not missing:
         return
-    say(f"exact search (index disabled, full scan) for {missing} queries ...")
-    started = time.monotonic()
-    timings = []
-    with conn.transaction():
-        conn.execute("SET LOCAL enable_indexscan = off")
-        conn.execute("SET LOCAL enable_bitmapscan = off")
-        rows = conn.execute(
-            "SELECT id, kind, asset_id, embedding FROM bench_query WHERE exact IS NULL ORDER BY id"
-        ).fetchall()
-        for qid, _kind, asset_id, embedding in rows:
-            t = time.perf_counter()
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT c.asset_id FROM photo_ai.clip_embedding c "
-                    "JOIN photo_ai.asset a ON a.id = c.asset_id "
-                    "WHERE a.deleted_at IS NULL AND c.asset_id IS DISTINCT FROM %s "
-                    "ORDER BY c.embedding <=> %s::vector, c.asset_id LIMIT 10",
-                    [asset_id, embedding],
-                )
-            ]
-            timings.append(time.perf_counter() - t)
-            conn.execute("UPDATE bench_query SET exact = %s WHERE id = %s", [ids, qid])
-    set_meta(conn, "exact_scan_ms", 1000 * statistics.median(timings))
+    import faiss
+
     say(
-        f"  done in {time.monotonic() - started:.0f}s (p50 {1000 * statistics.median(timings):.0f} "
-        "ms per query)"
+        f"exact search (Faiss IndexFlatIP over {len(library.ids):,} vectors) for {missing} "
+        "queries ..."
     )
+    started = time.monotonic()
+    faiss.omp_set_num_threads(2)
+    flat = faiss.IndexFlatIP(DIM)
+    flat.add(library.vectors)
+    rows = conn.execute(
+        "SELECT id, asset_id, embedding::text FROM bench_query WHERE exact IS NULL ORDER BY id"
+    ).fetchall()
+    vectors = np.asarray([_parse_vector(r[2]) for r in rows], dtype=np.float32)
+    _, found = flat.search(vectors, 11)
+    for (qid, asset_id, _), neighbours in zip(rows, found, strict=True):
+        ids = [library.ids[i] for i in neighbours if i >= 0 and library.ids[i] != asset_id][:10]
+        conn.execute("UPDATE bench_query SET exact = %s WHERE id = %s", [ids, qid])
+    say(f"  done in {time.monotonic() - started:.0f}s")
 
 
 @dataclass
 class Row:
     """One configuration's figures: latencies (ms) and recalls@10 by kind of query."""
 
+    storage: str
     m: int
     ef_construction: int
     ef_search: int
     build_s: float = 0.0
     index_mb: float = 0.0
     faiss_build_s: float = 0.0
+    faiss_same_recall_ms: float | None = None  # Faiss's p50 at the ann query's recall
     # hybrid, ocr, clip, ann, similar, faiss
     ms: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     # clip (text queries), ann, similar (photo queries), faiss_text, faiss_image
@@ -514,41 +547,73 @@ class Row:
         return self.latency("hybrid") <= GOAL_P50_MS and self.recall("clip") >= GOAL_RECALL
 
 
-def hnsw_index(conn) -> tuple[str, int, int] | None:
-    row = conn.execute(
-        "SELECT i.relname, i.reloptions FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-        "JOIN pg_am am ON am.oid = i.relam WHERE x.indrelid = 'photo_ai.clip_embedding'::regclass "
-        "AND am.amname = 'hnsw'"
-    ).fetchone()
-    if row is None:
-        return None
-    options = dict(o.split("=") for o in (row[1] or []))
-    return row[0], int(options.get("m", 16)), int(options.get("ef_construction", 64))
+# The HNSW index over the CLIP embeddings, by how it stores the vectors: the column as it
+# is (vector: 4 bytes a dimension), or an expression index over it as halfvec (2 bytes),
+# the column kept (nearest_embeddings searches the halfvec index where it exists and
+# returns full-precision distances).
+INDEX_NAMES = {"vector": "clip_embedding_hnsw_idx", "halfvec": "clip_embedding_halfvec_hnsw_idx"}
+INDEX_KEYS = {
+    "vector": "embedding vector_cosine_ops",
+    "halfvec": f"(embedding::halfvec({DIM})) halfvec_cosine_ops",
+}
+ANN_ORDER = {
+    "vector": "embedding <=> %s::vector",
+    "halfvec": f"embedding::halfvec({DIM}) <=> %s::vector::halfvec({DIM})",
+}
+PARKED = "_parked"
 
 
-def build_index(conn, m: int, ef_construction: int) -> tuple[float, float]:
-    """Makes the HNSW index (m, ef_construction) the only one; returns (seconds, MB)."""
-    current = hnsw_index(conn)
-    name = "clip_embedding_hnsw_idx"
-    if current and current[1:] == (m, ef_construction):
-        built = meta(conn, f"build_s_{m}_{ef_construction}", 0.0)
-        size = conn.execute("SELECT pg_relation_size(%s)", [f"photo_ai.{current[0]}"]).fetchone()
-        return built, size[0] / 2**20
-    if current:
-        conn.execute(f'DROP INDEX photo_ai."{current[0]}"')
-    say(f"building HNSW m={m} ef_construction={ef_construction} ...")
-    conn.execute("SET maintenance_work_mem = '1GB'")
-    conn.execute("SET max_parallel_maintenance_workers = 1")  # 2 cores: leader + 1 worker
-    started = time.monotonic()
-    conn.execute(
-        f"CREATE INDEX {name} ON photo_ai.clip_embedding USING hnsw "
-        f"(embedding vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
-    )
-    seconds = time.monotonic() - started
-    set_meta(conn, f"build_s_{m}_{ef_construction}", seconds)
+def hnsw_indexes(conn) -> dict[str, tuple[str, int, int]]:
+    """The HNSW indexes on clip_embedding by storage: (name, m, ef_construction)."""
+    found = {}
+    for name, options, definition in conn.execute(
+        "SELECT i.relname, i.reloptions, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+        "WHERE x.indrelid = 'photo_ai.clip_embedding'::regclass AND am.amname = 'hnsw'"
+    ):
+        settings = dict(o.split("=") for o in (options or []))
+        storage = "halfvec" if "halfvec" in definition else "vector"
+        found[storage] = (
+            name,
+            int(settings.get("m", 16)),
+            int(settings.get("ef_construction", 64)),
+        )
+    return found
+
+
+def use_index(conn, storage: str, m: int, ef_construction: int) -> tuple[float, float]:
+    """Makes the HNSW index of this storage (m, ef_construction) the one searches use, and
+    parks the other storage's under another name (nearest_embeddings finds the halfvec
+    index by its name; a rename is instant, a rebuild is not); returns (seconds, MB)."""
+    indexes = hnsw_indexes(conn)
+    for other, (name, *_) in indexes.items():
+        wanted = INDEX_NAMES[other] + ("" if other == storage else PARKED)
+        if name != wanted:
+            conn.execute(f'ALTER INDEX photo_ai."{name}" RENAME TO "{wanted}"')
+    name = INDEX_NAMES[storage]
+    key = f"build_s_{storage}_{m}_{ef_construction}"
+    current = indexes.get(storage)
+    if current is None or current[1:] != (m, ef_construction):
+        if current:
+            conn.execute(f'DROP INDEX photo_ai."{name}"')
+        say(f"building HNSW {storage} m={m} ef_construction={ef_construction} ...")
+        # the graph built in memory: about 2.5 KB a vector (vector), 1.5 KB (halfvec)
+        conn.execute("SET maintenance_work_mem = '8GB'")
+        conn.execute("SET max_parallel_maintenance_workers = 1")  # 2 cores: leader + 1 worker
+        started = time.monotonic()
+        conn.execute(
+            f"CREATE INDEX {name} ON photo_ai.clip_embedding USING hnsw "
+            f"({INDEX_KEYS[storage]}) WITH (m = {m}, ef_construction = {ef_construction})"
+        )
+        set_meta(conn, key, time.monotonic() - started)
+        conn.execute("ANALYZE photo_ai.clip_embedding")
     size = conn.execute("SELECT pg_relation_size(%s)", [f"photo_ai.{name}"]).fetchone()[0]
-    say(f"  built in {seconds:.0f}s, {size / 2**20:.0f} MB")
-    return seconds, size / 2**20
+    built = meta(conn, key, 0.0)
+    say(
+        f"  HNSW {storage} m={m} ef_construction={ef_construction}: {built:.0f}s, "
+        f"{size / 2**20:.0f} MB"
+    )
+    return built, size / 2**20
 
 
 def timed(conn, sql: str, params) -> tuple[float, list]:
@@ -568,7 +633,7 @@ def measure_database(conn, row: Row, queries: list, warmup: int = 20) -> None:
     images = [q for q in queries if q[1] == "image"]
     hybrid = "SELECT asset_id FROM hybrid_search(%s, max_results => 50)"
     clip = "SELECT asset_id FROM hybrid_search(%s, max_results => 10)"
-    ann = "SELECT asset_id FROM photo_ai.clip_embedding ORDER BY embedding <=> %s::vector LIMIT 10"
+    ann = f"SELECT asset_id FROM photo_ai.clip_embedding ORDER BY {ANN_ORDER[row.storage]} LIMIT 10"
     similar = "SELECT asset_id FROM similar_assets(%s, 10)"
     for _, _, text, _, embedding, _ in texts[:warmup]:
         timed(conn, hybrid, [text])
@@ -589,24 +654,46 @@ def measure_database(conn, row: Row, queries: list, warmup: int = 20) -> None:
         row.recalls["similar"].append(recall([r[0] for r in rows], exact))
 
 
-class FaissSide:
-    """The same vectors in Faiss: IndexHNSWFlat, inner product on the normalised vectors."""
+@dataclass
+class Embeddings:
+    """Every photo's id and embedding, in the order of their ids (Faiss's row numbers)."""
 
-    def __init__(self, conn):
+    ids: list[uuid.UUID]
+    vectors: np.ndarray
+
+
+class FaissSide:
+    """The same vectors in Faiss: IndexHNSWFlat, inner product on the normalised vectors.
+    A built index is kept under .cache/search_speed/ (minutes to build at a million)."""
+
+    def __init__(self, library: Embeddings, scale: Scale):
         import faiss
 
         self.faiss = faiss
-        self.ids, self.vectors = read_embeddings(conn)
+        self.library = library
+        self.cache = ROOT / ".cache" / "search_speed"
+        self.scale = scale
         self.index = None
 
     def build(self, m: int, ef_construction: int) -> float:
         faiss = self.faiss
+        path = self.cache / f"{self.scale.name}-v{DATA_VERSION}-hnsw-{m}-{ef_construction}.faiss"
+        seconds_path = path.with_suffix(".seconds")
+        if path.exists() and seconds_path.exists():
+            self.index = faiss.read_index(str(path))
+            return float(seconds_path.read_text())
         faiss.omp_set_num_threads(2)
         self.index = faiss.IndexHNSWFlat(DIM, m, faiss.METRIC_INNER_PRODUCT)
         self.index.hnsw.efConstruction = ef_construction
+        say(f"building Faiss HNSW m={m} ef_construction={ef_construction} ...")
         started = time.monotonic()
-        self.index.add(self.vectors)
-        return time.monotonic() - started
+        self.index.add(self.library.vectors)
+        seconds = time.monotonic() - started
+        say(f"  built in {seconds:.0f}s")
+        self.cache.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.index, str(path))
+        seconds_path.write_text(f"{seconds:.1f}")
+        return seconds
 
     def measure(self, row: Row, queries: list) -> None:
         faiss = self.faiss
@@ -618,7 +705,7 @@ class FaissSide:
             t = time.perf_counter()
             _, found = self.index.search(vector, k)
             elapsed = (time.perf_counter() - t) * 1000
-            ids = [self.ids[i] for i in found[0] if i >= 0]
+            ids = [self.library.ids[i] for i in found[0] if i >= 0]
             if kind == "image":
                 ids = [i for i in ids if i != asset_id]
                 row.recalls["faiss_image"].append(recall(ids, exact))
@@ -626,17 +713,27 @@ class FaissSide:
                 row.ms["faiss"].append(elapsed)
                 row.recalls["faiss_text"].append(recall(ids, exact))
 
+    def curve(self, queries: list) -> list[tuple[float, float]]:
+        """Faiss's (recall@10, p50 ms) of the text queries over a range of efSearch: what
+        Faiss needs for a given recall, for the comparison at equal recall."""
+        points = []
+        for ef in FAISS_CURVE_EF:
+            row = Row("faiss", 0, 0, ef)
+            self.measure(row, [q for q in queries if q[1] == "text"])
+            points.append((row.recall("faiss_text"), row.latency("faiss")))
+        return points
 
-def read_embeddings(conn) -> tuple[list[uuid.UUID], np.ndarray]:
-    """Every photo's id and embedding, by a binary COPY read straight into numpy."""
-    buffer = bytearray()
-    with conn.cursor().copy(
-        "COPY (SELECT asset_id, embedding FROM photo_ai.clip_embedding ORDER BY asset_id) "
-        "TO STDOUT (FORMAT binary)"
-    ) as copy:
-        for chunk in copy:
-            buffer += chunk
-    header = 11 + 4 + 4 + struct.unpack("!i", buffer[15:19])[0]
+
+def faiss_at_recall(curve: list[tuple[float, float]], wanted: float) -> float | None:
+    """Faiss's p50 for at least this recall: the cheapest point of its curve that reaches it."""
+    reached = [ms for got, ms in curve if got >= wanted]
+    return min(reached) if reached else None
+
+
+def read_embeddings(conn) -> Embeddings:
+    """Every photo's id and embedding, by a binary COPY parsed into numpy as it streams
+    (a million rows are 2 GB: one buffer of it all, and a copy, would be twice that)."""
+    count = conn.execute("SELECT count(*) FROM photo_ai.clip_embedding").fetchone()[0]
     row = np.dtype(
         [
             ("n", ">i2"),
@@ -648,11 +745,30 @@ def read_embeddings(conn) -> tuple[list[uuid.UUID], np.ndarray]:
             ("vec", ">f4", DIM),
         ]
     )
-    count = (len(buffer) - header - 2) // row.itemsize
-    rows = np.frombuffer(bytes(buffer[header : header + count * row.itemsize]), dtype=row)
-    assert (rows["dim"] == DIM).all(), "unexpected vector layout"
-    ids = [uuid.UUID(bytes=bytes(b)) for b in rows["id"]]
-    return ids, np.ascontiguousarray(rows["vec"].astype(np.float32))
+    vectors = np.empty((count, DIM), dtype=np.float32)
+    raw_ids = np.empty(count, dtype="V16")
+    buffer, done, header = bytearray(), 0, None
+    with conn.cursor().copy(
+        "COPY (SELECT asset_id, embedding FROM photo_ai.clip_embedding ORDER BY asset_id) "
+        "TO STDOUT (FORMAT binary)"
+    ) as copy:
+        for chunk in copy:
+            buffer += chunk
+            if header is None:
+                if len(buffer) < 19:
+                    continue
+                header = 11 + 4 + 4 + struct.unpack("!i", buffer[15:19])[0]
+                del buffer[:header]
+            whole = min(len(buffer) // row.itemsize, count - done)
+            if whole:
+                rows = np.frombuffer(bytes(buffer[: whole * row.itemsize]), dtype=row)
+                assert (rows["dim"] == DIM).all(), "unexpected vector layout"
+                vectors[done : done + whole] = rows["vec"]
+                raw_ids[done : done + whole] = rows["id"]
+                done += whole
+                del buffer[: whole * row.itemsize]
+    assert done == count, f"read {done} of {count} embeddings"
+    return Embeddings([uuid.UUID(bytes=bytes(b)) for b in raw_ids], vectors)
 
 
 def _parse_vector(value) -> list[float]:
@@ -675,36 +791,112 @@ def print_slowest(conn, row: Row) -> None:
         say(f"  {ms:7.1f} ms  {text!r}: OCR text of {matches:,} photos matches")
 
 
-def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
+# The text arm as it was before it ranked large text first: every match ranked by ts_rank
+# (the same weights), the baseline for the table below.
+EVERY_MATCH = (
+    "SELECT o.asset_id FROM photo_ai.ocr_result o WHERE o.tsv @@ %(q)s "
+    "ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, %(q)s) DESC, o.asset_id LIMIT 50"
+)
+
+
+def print_text_arm(conn, rounds: int = 7) -> None:
+    """The text arm on a word that matches a third of the library, beside common and rare
+    named words and a pair, through hybrid_search and beside ranking every match."""
+    counts = {
+        w: conn.execute(
+            "SELECT count(*) FROM photo_ai.ocr_result "
+            "WHERE tsv @@ (photo_ai.parse_search(%s)).include_query",
+            [w],
+        ).fetchone()[0]
+        for w in [COMMON_WORD, *WORDS]
+    }
+    named = sorted((c, w) for w, c in counts.items() if w != COMMON_WORD and c)
+    words = [COMMON_WORD, named[-1][1], named[len(named) // 2][1], named[0][1]]
+    pair = f"{COMMON_WORD} {named[-1][1]}"
+    counts[pair] = conn.execute(
+        "SELECT count(*) FROM photo_ai.ocr_result "
+        "WHERE tsv @@ (photo_ai.parse_search(%s)).include_query",
+        [pair],
+    ).fetchone()[0]
+    words.append(pair)
+    # a query embedding for the no-prefix searches (any text query's: the arm's cost is what
+    # this measures, not its meaning)
+    conn.execute(
+        "INSERT INTO photo_ai.query_embedding (model, query, embedding) "
+        "SELECT %s, w, (SELECT embedding FROM bench_query WHERE kind = 'text' ORDER BY id "
+        "LIMIT 1) FROM unnest(%s::text[]) w ON CONFLICT DO NOTHING",
+        [MODEL, words],
+    )
+    say("")
+    say(f"the text arm by how many photos match: p50 of {rounds} in ms, 50 results")
+    say(
+        f"{'words':<10} {'matches':>9} | {'ocr:':>7} {'both':>7} | {'every match':>11} | "
+        "same top 50"
+    )
+    for word in words:
+        times, found = defaultdict(list), {}
+        include = conn.execute(
+            "SELECT (photo_ai.parse_search(%s)).include_query", [word]
+        ).fetchone()[0]
+        for _ in range(rounds + 1):
+            for kind, sql, params in (
+                (
+                    "ocr",
+                    "SELECT asset_id FROM hybrid_search(%s, max_results => 50)",
+                    ["ocr:" + word],
+                ),
+                ("both", "SELECT asset_id FROM hybrid_search(%s, max_results => 50)", [word]),
+                ("every", EVERY_MATCH, {"q": include}),
+            ):
+                ms, rows = timed(conn, sql, params)
+                times[kind].append(ms)
+                found[kind] = [r[0] for r in rows]
+        p50 = {k: statistics.median(v[1:]) for k, v in times.items()}
+        same = (
+            "yes"
+            if found["ocr"] == found["every"]
+            else (f"no: {len(set(found['ocr']) & set(found['every']))}/50 shared")
+        )
+        say(
+            f"{word:<10} {counts[word]:>9,} | {p50['ocr']:>7.1f} {p50['both']:>7.1f} | "
+            f"{p50['every']:>11.1f} | {same}"
+        )
+
+
+def print_table(rows: list[Row], scale: Scale) -> None:
     say("")
     say(
         f"hybrid_search on {scale.assets:,} photos ({TEXT_SHARE:.0%} with OCR text), "
         f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end: other work "
-        f"on the machine shows in the latencies); exact scan p50 {exact_ms:.0f} ms per query"
+        f"on the machine shows in the latencies)"
     )
     say(
-        "latency in ms; recall@10 against the exact scan; faiss = IndexHNSWFlat, same M/ef, "
-        "1 thread"
+        "latency in ms; recall@10 against the exact top 10 (Faiss IndexFlatIP); faiss = "
+        "IndexHNSWFlat, same M/ef, 1 thread"
     )
     head = (
-        f"{'m':>3} {'efc':>4} {'ef':>4} | {'build':>6} {'MB':>4} | {'hybrid':>6} {'p95':>6} | "
+        f"{'index':>7} {'m':>3} {'efc':>4} {'ef':>4} | {'build':>6} {'MB':>5} | "
+        f"{'hybrid':>6} {'p95':>6} | "
         f"{'ocr:':>6} {'p95':>6} | {'clip:':>6} {'p95':>6} {'recall':>6} | {'ann':>5} "
         f"{'recall':>6} | {'simil.':>6} {'recall':>6} | {'faiss':>5} {'recall':>6} {'img':>5} "
-        f"{'p50':>6} | {'ann/f':>5} {'hyb/f':>5} | goals"
+        f"{'p50':>6} | {'ann/f':>5} {'=rec':>5} {'hyb/f':>5} | goals"
     )
     say(head)
     say("-" * len(head))
     for r in rows:
         ms, rec = r.latency, r.recall
         faiss_p50 = max(ms("faiss"), 1e-6)
+        same = r.faiss_same_recall_ms
+        same_recall = f"{ms('ann') / same:.1f}" if same else "-"
         say(
-            f"{r.m:>3} {r.ef_construction:>4} {r.ef_search:>4} | {r.build_s:>5.0f}s "
-            f"{r.index_mb:>4.0f} | {ms('hybrid'):>6.2f} {ms('hybrid', 95):>6.2f} | "
+            f"{r.storage:>7} {r.m:>3} {r.ef_construction:>4} {r.ef_search:>4} | "
+            f"{r.build_s:>5.0f}s {r.index_mb:>5.0f} | "
+            f"{ms('hybrid'):>6.2f} {ms('hybrid', 95):>6.2f} | "
             f"{ms('ocr'):>6.2f} {ms('ocr', 95):>6.2f} | "
             f"{ms('clip'):>6.2f} {ms('clip', 95):>6.2f} {rec('clip'):>6.3f} | {ms('ann'):>5.2f} "
             f"{rec('ann'):>6.3f} | {ms('similar'):>6.2f} {rec('similar'):>6.3f} | "
             f"{r.faiss_build_s:>4.0f}s {rec('faiss_text'):>6.3f} {rec('faiss_image'):>5.3f} "
-            f"{ms('faiss'):>6.3f} | {ms('ann') / faiss_p50:>5.1f} "
+            f"{ms('faiss'):>6.3f} | {ms('ann') / faiss_p50:>5.1f} {same_recall:>5} "
             f"{ms('hybrid') / faiss_p50:>5.0f} | {'MET' if r.meets_goals else '-'}"
         )
     say("")
@@ -714,7 +906,9 @@ def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
         "50 results; clip: = the vector arm alone, 10 results, recall@10 of text queries; ann = "
         "bare SELECT ... ORDER BY embedding <=> q LIMIT 10 (no join, no iterative scan); "
         "simil. = similar_assets(id, 10), photo queries; faiss: build s, recall of text and of "
-        "photo queries, p50 ms; ann/f, hyb/f = database p50 over Faiss p50"
+        "photo queries, p50 ms; ann/f, hyb/f = database p50 over Faiss p50 at the same ef; =rec = "
+        "ann p50 over Faiss's p50 at the ann query's recall (Faiss's cheapest efSearch that "
+        "reaches it)"
     )
     good = [r for r in rows if r.meets_goals]
     if good:
@@ -723,10 +917,13 @@ def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
         )
         say(
             f"meets both goals (p50 <= {GOAL_P50_MS:.0f} ms, recall@10 >= {GOAL_RECALL}): "
-            + ", ".join(f"m={r.m}/efc={r.ef_construction}/ef={r.ef_search}" for r in good)
+            + ", ".join(
+                f"{r.storage} m={r.m}/efc={r.ef_construction}/ef={r.ef_search}" for r in good
+            )
         )
         say(
-            f"cheapest to build among them: m={best.m} ef_construction={best.ef_construction} "
+            f"cheapest to build among them: {best.storage} m={best.m} "
+            f"ef_construction={best.ef_construction} "
             f"ef_search={best.ef_search}"
         )
     else:
@@ -735,51 +932,69 @@ def print_table(rows: list[Row], exact_ms: float, scale: Scale) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="20,000 photos instead of 100,000")
+    p.add_argument("--scale", choices=list(SCALES), default=FULL.name, help="photos: 20k/100k/1M")
+    p.add_argument("--quick", action="store_true", help="the same as --scale quick")
     p.add_argument("--rebuild", action="store_true", help="drop the bench database, load again")
+    p.add_argument("--reload", action="store_true", help="fill photo_ai again (1m keeps it)")
     p.add_argument("--sweep", action="store_true", help="m 16/24/32 x ef_construction 64/128")
+    p.add_argument("--storage", default=None, help="vector,halfvec (default: the extension's)")
     p.add_argument("--m", type=int, help="HNSW m (default: the extension's own index)")
     p.add_argument("--ef-construction", type=int, help="HNSW ef_construction")
     p.add_argument("--ef-search", default="40,100,200,400", help="comma-separated")
     p.add_argument("--no-faiss", action="store_true")
     args = p.parse_args()
-    scale = QUICK if args.quick else FULL
+    scale = QUICK if args.quick else SCALES[args.scale]
     ef_list = [int(x) for x in args.ef_search.split(",")]
 
-    ensure_database(scale, args.rebuild)
+    ensure_database(scale, args.rebuild, args.reload)
     with psycopg.connect(dsn(scale.database), autocommit=True) as conn:
-        exact_neighbours(conn)
+        say("reading the embeddings ...")
+        library = read_embeddings(conn)
+        exact_neighbours(conn, library)
         defaults = meta(conn, "extension_indexes", {})
         installed = next((ddl for ddl in defaults.values() if "hnsw" in ddl), "")
         m0 = int(_option(installed, "m", 16))
         efc0 = int(_option(installed, "ef_construction", 64))
+        storage0 = "halfvec" if "halfvec" in installed else "vector"
+        storages = (args.storage or storage0).split(",")
         if args.sweep:
             builds = SWEEP_BUILDS
         else:
             builds = [(args.m or m0, args.ef_construction or efc0)]
         ef0 = conn.execute("SELECT photo_ai.setting('hnsw_ef_search')").fetchone()[0]
-        say(f"the extension's own index: m={m0}, ef_construction={efc0}; hnsw_ef_search={ef0}")
+        say(
+            f"the extension's own index: {storage0} m={m0}, ef_construction={efc0}; "
+            f"hnsw_ef_search={ef0}"
+        )
         queries = conn.execute(
             "SELECT id, kind, query, asset_id, embedding::text, exact FROM bench_query ORDER BY id"
         ).fetchall()
-        faiss_side = None if args.no_faiss else FaissSide(conn)
+        faiss_side = None if args.no_faiss else FaissSide(library, scale)
         rows: list[Row] = []
         for m, efc in builds:
-            build_s, mb = build_index(conn, m, efc)
             faiss_s = faiss_side.build(m, efc) if faiss_side else 0.0
-            for ef in ef_list:
-                row = Row(m, efc, ef, build_s=build_s, index_mb=mb, faiss_build_s=faiss_s)
-                measure_database(conn, row, queries)
-                if faiss_side:
-                    faiss_side.measure(row, queries)
-                rows.append(row)
-                say(
-                    f"  m={m} efc={efc} ef={ef}: hybrid p50 {row.latency('hybrid'):.1f} ms, "
-                    f"clip: recall {row.recall('clip'):.3f} (faiss {row.recall('faiss_text'):.3f})"
-                )
+            curve = faiss_side.curve(queries) if faiss_side else []
+            for storage in storages:
+                build_s, mb = use_index(conn, storage, m, efc)
+                for ef in ef_list:
+                    row = Row(
+                        storage, m, efc, ef, build_s=build_s, index_mb=mb, faiss_build_s=faiss_s
+                    )
+                    measure_database(conn, row, queries)
+                    if faiss_side:
+                        faiss_side.measure(row, queries)
+                        row.faiss_same_recall_ms = faiss_at_recall(curve, row.recall("ann"))
+                    rows.append(row)
+                    say(
+                        f"  {storage} m={m} efc={efc} ef={ef}: hybrid p50 "
+                        f"{row.latency('hybrid'):.1f} ms, clip: recall {row.recall('clip'):.3f} "
+                        f"(faiss {row.recall('faiss_text'):.3f})"
+                    )
         conn.execute("DELETE FROM photo_ai.setting_override WHERE name = 'hnsw_ef_search'")
-        print_table(rows, meta(conn, "exact_scan_ms", 0.0), scale)
+        use_index(conn, storage0, m0, efc0) if storage0 in hnsw_indexes(conn) else None
+        print_table(rows, scale)
         print_slowest(conn, rows[0])
+        print_text_arm(conn)
     return 0
 
 

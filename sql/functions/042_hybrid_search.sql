@@ -5,43 +5,88 @@
 -- the other (ts_rank and cosine similarity have nothing in common).
 
 -------------------------------------------------------------------------------
--- text_hits: the OCR arm, best first. Every match is ranked (that is the cost of a common
--- word), but the asset filters are checked best first and only until enough pass: a
--- common word does not look up thousands of assets.
-create or replace function photo_ai.text_hits
-(_include tsquery, _filter photo_ai.search_filter, _limit int)
+-- ranked_text_matches: photos whose OCR text matches and that the filters keep, ranked by
+-- ts_rank; all of them, or only those with a match in large text (weights A and B,
+-- through the index on ts_filter(tsv, '{a,b}')). Dynamic SQL, planned for the filters
+-- given and for the one part asked for.
+create or replace function photo_ai.ranked_text_matches
+(_include tsquery, _filter photo_ai.search_filter, _limit int, _large_text_only boolean)
 returns table (asset_id uuid, rank int, score float8)
-language sql stable parallel safe
+language plpgsql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select h.asset_id, (row_number() over (order by h.score desc, h.asset_id))::int, h.score
-    from (
-        select m.asset_id, m.score
+begin
+    return query execute pg_catalog.format($sql$
+        select h.asset_id, (row_number() over (order by h.score desc, h.asset_id))::int, h.score
         from (
             -- weights D, C, B, A: a title counts ten times small print. No length
             -- normalization: how much else a photo says does not make its title smaller
             -- (measured: nDCG@10 drops with normalization 1 or 2, docs/_search_section.md)
-            select o.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, _include)::float8 as score
+            select o.asset_id, pg_catalog.ts_rank('{0.1, 0.2, 0.4, 1.0}', o.tsv, $1)::float8 as score
             from photo_ai.ocr_result o
-            where _include is not null
-              and o.tsv @@ _include
-              and ((_filter).excluded is null or not o.tsv @@ (_filter).excluded)
+            where %s o.tsv @@ $1
+              and ($2 is null or not o.tsv @@ $2)
+              and ($3 is null or o.asset_id = any ($3))
+              and exists (select 1 from photo_ai.source_asset a
+                          where a.id = o.asset_id and a.deleted_at is null
+                            and ($4 is null or a.owner_id = $4)
+                            and ($5 is null or a.taken_at >= $5)
+                            and ($6 is null or a.taken_at <= $6))
             order by 2 desc, 1
-        ) m
-        where exists (
-            select 1 from photo_ai.source_asset a
-            where a.id = m.asset_id and a.deleted_at is null
-              and ((_filter).owner_id is null or a.owner_id = (_filter).owner_id)
-              and ((_filter).taken_after is null or a.taken_at >= (_filter).taken_after)
-              and ((_filter).taken_before is null or a.taken_at <= (_filter).taken_before))
-          and ((_filter).asset_ids is null or m.asset_id in (select pg_catalog.unnest((_filter).asset_ids)))
-        order by m.score desc, m.asset_id
-        limit _limit
-    ) h
+            limit $7
+        ) h $sql$,
+        case when _large_text_only then $$pg_catalog.ts_filter(o.tsv, '{a,b}') @@ $1 and$$
+             else '' end)
+    using _include, (_filter).excluded, (_filter).asset_ids, (_filter).owner_id,
+          (_filter).taken_after, (_filter).taken_before, _limit;
+end
+$func$;
+comment on function photo_ai.ranked_text_matches(tsquery, photo_ai.search_filter, int, boolean) is
+    'Photos whose OCR text matches and that the filters keep, ranked by ts_rank with line '
+    'prominence weights: all of them, or only those with a match in large text (A, B).';
+
+-------------------------------------------------------------------------------
+-- text_hits: the OCR arm, best first, ranked by ts_rank. A word in a third of the library
+-- must not rank every photo that has it (0.8-1.3 s at a million photos). For a one-word
+-- query, ts_rank puts every photo with the word in large text (weight A or B: at least
+-- 0.243) above every photo with it only in smaller print (C or D: at most 0.232, however
+-- often), so when enough photos with it in large text pass the filters they are the
+-- answer, exactly (found through their own index). Otherwise every match is ranked, as
+-- before: the answer is always what ranking every match gives.
+create or replace function photo_ai.text_hits
+(_include tsquery, _filter photo_ai.search_filter, _limit int)
+returns table (asset_id uuid, rank int, score float8)
+language plpgsql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _prominent jsonb;
+begin
+    if _include is null then
+        return;
+    end if;
+    if pg_catalog.numnode(_include) = 1 and pg_catalog.strpos(_include::text, ':') = 0 then
+        _prominent := (select pg_catalog.jsonb_agg(m)
+                       from photo_ai.ranked_text_matches(_include, _filter, _limit, true) m);
+        if pg_catalog.jsonb_array_length(_prominent) >= _limit then
+            return query
+            select m.asset_id, m.rank, m.score
+            from pg_catalog.jsonb_to_recordset(_prominent) as m(asset_id uuid, rank int, score float8)
+            order by m.rank;
+            return;
+        end if;
+    end if;
+    return query
+    select m.asset_id, m.rank, m.score
+    from photo_ai.ranked_text_matches(_include, _filter, _limit, false) m
+    order by m.rank;
+end
 $func$;
 comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
     'The OCR text arm of hybrid_search: assets whose text matches, ranked by ts_rank with '
-    'line prominence weights; filters by owner, date taken, the trash and persons.';
+    'line prominence weights (a one-word query through the photos with it in large text '
+    'first, when enough of them pass the filters); filters by owner, date taken, the trash '
+    'and persons.';
 
 -------------------------------------------------------------------------------
 -- nearest_embeddings: the embeddings nearest to a vector among the assets the filters
@@ -50,6 +95,10 @@ comment on function photo_ai.text_hits(tsquery, photo_ai.search_filter, int) is
 -- relaxed_order may return rows slightly out of order: the caller sorts. _exact computes
 -- every distance: cosine_distance() is <=>, but as a function no index serves it. The
 -- one statement is run with either ORDER BY, and planned for the filters actually given.
+-- The index may store the vectors as halfvec (clip_embedding_halfvec_hnsw_idx, an
+-- expression index over the vector column: half the size, so a million photos' graph
+-- stays in memory): it is then searched by the halfvec distance, and the distance returned
+-- is the full-precision one, which the caller's sort uses.
 create or replace function photo_ai.nearest_embeddings
 (_embedding public.vector, _filter photo_ai.search_filter, _limit int, _exact boolean)
 returns table (asset_id uuid, distance float8)
@@ -72,6 +121,8 @@ begin
         order by %s
         limit $6 $sql$,
         case when _exact then 'public.cosine_distance(c.embedding, $1)'
+             when pg_catalog.to_regclass('photo_ai.clip_embedding_halfvec_hnsw_idx') is not null
+             then '(c.embedding::public.halfvec(512)) operator(public.<=>) ($1::public.halfvec(512))'
              else 'c.embedding operator(public.<=>) $1' end)
     using _embedding, (_filter).owner_id, (_filter).taken_after, (_filter).taken_before,
           (_filter).excluded, _limit, (_filter).asset_ids;
