@@ -268,6 +268,7 @@ declare
     _worker_id text := photo_ai.worker_id();
     _batch photo_ai.job[];
     _photo uuid;
+    _preparing boolean;
 begin
     summary := '{}';
     loop
@@ -275,8 +276,9 @@ begin
         commit;
         if _batch is null then
             -- a task still being prepared (its vocabulary embedded, say) is work to come
-            exit when (until_idle and not photo_ai.tasks_preparing())
-                      or not photo_ai.worker_pause(_deadline, not photo_ai.tasks_preparing());
+            _preparing := photo_ai.tasks_preparing();
+            exit when (until_idle and not _preparing)
+                      or not photo_ai.worker_pause(_deadline, not _preparing);
             continue;
         end if;
         foreach _photo in array photo_ai.batch_photos(_batch) loop

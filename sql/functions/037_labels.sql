@@ -70,7 +70,6 @@ declare
     _labels photo_ai.label[];
     _prompts jsonb;
     _embedded record;
-    _added int := 0;
 begin
     if _model is null or not exists (select 1 from photo_ai.labels_to_embed(_model, 1)) then
         return null;  -- nothing to tag yet, or nothing to embed
@@ -94,7 +93,7 @@ begin
             return pg_catalog.jsonb_build_object('kind', _embedded.kind, 'detail',
                 'the vocabulary cannot be embedded: ' || _embedded.problem);
         end if;
-        _added := _added + photo_ai.store_label_embeddings(_model, _prompts, _embedded.embeddings);
+        perform photo_ai.store_label_embeddings(_model, _prompts, _embedded.embeddings);
     end loop;
     if exists (select 1 from photo_ai.labels_to_embed(_model, 1)) then
         return pg_catalog.jsonb_build_object('kind', 'preparing', 'detail', pg_catalog.format(

@@ -18,8 +18,7 @@ language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
     select (select a.taken_at from photo_ai.source_asset a where a.id = _asset_id)
-         , array(select t.name from photo_ai.asset_tags(_asset_id) t limit 4)
-         , array(select t.name_en from photo_ai.asset_tags(_asset_id) t limit 4)
+         , coalesce(s.names, '{}'), coalesce(s.names_en, '{}')
          , array(select distinct p.name from photo_ai.person_asset p
                  where p.asset_id = _asset_id and p.name <> '' order by p.name)
          , (select pg_catalog.left(coalesce(
@@ -31,39 +30,52 @@ as $func$
                        -- a result without boxes: its first line
                        nullif(pg_catalog.btrim(pg_catalog.split_part(o.text, e'\n', 1)), '')), 40)
             from photo_ai.ocr_result o where o.asset_id = _asset_id)
+    -- the four strongest tags, read once for both languages
+    from (select array_agg(t.name order by t.n) as names, array_agg(t.name_en order by t.n) as names_en
+          from photo_ai.asset_tags(_asset_id) with ordinality t(name, name_en, probability, n)
+          where t.n <= 4) s
 $func$;
 comment on function photo_ai.description_parts(uuid) is
     'What a photo''s description says: date taken, its four strongest tags (Chinese and '
     'English), its named people, its largest OCR line.';
 
 -------------------------------------------------------------------------------
+-- description_sentence: the parts in one sentence, in Chinese or English
+create or replace function photo_ai.description_sentence
+(_taken_at timestamptz, _tags text[], _people text[], _text_line text, _english boolean)
+returns text
+language sql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+    select nullif(case when _english then
+        pg_catalog.concat_ws('; ',
+            nullif(pg_catalog.array_to_string(pg_catalog.array_prepend(
+                pg_catalog.to_char(_taken_at, 'FMMonth YYYY'), _tags), ', '), ''),
+            'people: ' || nullif(pg_catalog.array_to_string(_people, ', '), ''),
+            'text in the photo: “' || _text_line || '”')
+    else
+        pg_catalog.concat_ws('；',
+            nullif(pg_catalog.array_to_string(pg_catalog.array_prepend(
+                pg_catalog.to_char(_taken_at, 'YYYY"年"FMMM"月"'), _tags), '，'), ''),
+            '人物：' || nullif(pg_catalog.array_to_string(_people, '、'), ''),
+            '照片里的文字：「' || _text_line || '」')
+    end, '')
+$func$;
+comment on function photo_ai.description_sentence(timestamptz, text[], text[], text, boolean) is
+    'A description from its parts (date taken, tags, named people, largest text line), in '
+    'Chinese or English; NULL when there are none.';
+
+-------------------------------------------------------------------------------
 -- description: "2024年6月，海边，狗，日落；人物：小明；照片里的文字：「停车场」"
 create or replace function photo_ai.description(asset_id uuid, language text default 'zh')
 returns text
-language plpgsql stable security definer
+language sql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-declare
-    _p record;
-    _english boolean := pg_catalog.lower(coalesce(language, 'zh')) like 'en%';
-    _said text;
-begin
-    select * into _p from photo_ai.description_parts(description.asset_id);
-    if _english then
-        _said := pg_catalog.concat_ws('; ',
-            nullif(pg_catalog.array_to_string(pg_catalog.array_prepend(
-                pg_catalog.to_char(_p.taken_at, 'FMMonth YYYY'), _p.tags_en), ', '), ''),
-            'people: ' || nullif(pg_catalog.array_to_string(_p.people, ', '), ''),
-            'text in the photo: “' || _p.text_line || '”');
-    else
-        _said := pg_catalog.concat_ws('；',
-            nullif(pg_catalog.array_to_string(pg_catalog.array_prepend(
-                pg_catalog.to_char(_p.taken_at, 'YYYY"年"FMMM"月"'), _p.tags), '，'), ''),
-            '人物：' || nullif(pg_catalog.array_to_string(_p.people, '、'), ''),
-            '照片里的文字：「' || _p.text_line || '」');
-    end if;
-    return nullif(_said, '');
-end
+    select photo_ai.description_sentence(p.taken_at,
+               case when e.english then p.tags_en else p.tags end, p.people, p.text_line, e.english)
+    from photo_ai.description_parts(description.asset_id) p
+       , (select pg_catalog.lower(coalesce(description.language, 'zh')) like 'en%' as english) e
 $func$;
 comment on function photo_ai.description(uuid, text) is
     'A short description of a photo in Chinese (language ''en'': English) from its date '
@@ -109,10 +121,13 @@ returns void
 language sql volatile
 set search_path to pg_catalog, pg_temp
 as $func$
+    -- the parts read once for both languages
     insert into photo_ai.asset_description as d (asset_id, description, description_en, tsv)
-    values (_asset_id, coalesce(photo_ai.description(_asset_id), ''),
-            coalesce(photo_ai.description(_asset_id, 'en'), ''),
-            photo_ai.description_tsvector(_asset_id))
+    select _asset_id
+         , coalesce(photo_ai.description_sentence(p.taken_at, p.tags, p.people, p.text_line, false), '')
+         , coalesce(photo_ai.description_sentence(p.taken_at, p.tags_en, p.people, p.text_line, true), '')
+         , photo_ai.description_tsvector(_asset_id)
+    from photo_ai.description_parts(_asset_id) p
     on conflict (asset_id) do update
         set description = excluded.description, description_en = excluded.description_en
           , tsv = excluded.tsv, updated_at = pg_catalog.now()
