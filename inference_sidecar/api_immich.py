@@ -10,6 +10,8 @@ Immich's server reads them (machine-learning.repository.ts):
   ocr             {"ocr": {"box": [8 normalised numbers per text], "boxScore": [...],
                    "text": [...], "textScore": [...]}, "imageHeight": h, "imageWidth": w}
 Errors have FastAPI's shape {"detail": "..."}, as Immich's own service answers.
+OCR's maxResolution sizes only the detector's copy; lines are read from the full image.
+Model names are honoured or refused by name (immich_models.py), never answered by another.
 """
 
 import asyncio
@@ -24,7 +26,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from inference_sidecar.api_v1 import InferenceDep
-from inference_sidecar.immich_models import check_clip_dim
+from inference_sidecar.immich_models import check_clip_dim, check_ocr_model, face_pack
 from inference_sidecar.inference import Inference
 from inference_sidecar.vectors import float_list, json_array_string
 
@@ -97,6 +99,7 @@ async def predict(
 ):
     """The key is asked for unless PHOTO_AI_IMMICH_WITHOUT_KEY (see auth.py)."""
     plan = parse_entries(entries)
+    _check_models(plan, inference.settings.face_model)
     if image is not None:
         async with inference.decoded(await inference.read_upload(image)) as picture:
             response = await _answer(plan, picture, inference)
@@ -145,6 +148,21 @@ def _parse_task(task: str, types: Any) -> dict[str, Entry]:
     return parsed
 
 
+def _check_models(plan: Plan, our_face_pack: str) -> None:
+    """Refuse, before any image is decoded, a model name this sidecar cannot honour."""
+    if "facial-recognition" in plan:
+        _face_pack(plan["facial-recognition"], our_face_pack)
+    for entry in plan.get("ocr", {}).values():
+        check_ocr_model(entry.model_name)
+
+
+def _face_pack(types: dict[str, Entry], our_face_pack: str) -> str:
+    recognition = types.get("recognition")
+    return face_pack(
+        types["detection"].model_name, recognition and recognition.model_name, our_face_pack
+    )
+
+
 def _check_inputs(plan: Plan, payload: Image.Image | str) -> None:
     is_text = isinstance(payload, str)
     for task, types in plan.items():
@@ -171,7 +189,7 @@ def _job(task: str, types: dict[str, Entry], payload, inference: Inference):
     if task == "clip":
         return _clip(next(iter(types.values())), payload, inference)
     if task == "facial-recognition":
-        return _faces(types["detection"], payload, inference)
+        return _faces(types, payload, inference)
     return _ocr(types, payload, inference)
 
 
@@ -184,9 +202,12 @@ async def _clip(entry: Entry, payload: Image.Image | str, inference: Inference) 
     return json_array_string(result.vectors[0])
 
 
-async def _faces(detection: Entry, image: Image.Image, inference: Inference) -> list[DetectedFace]:
-    min_score = _number(detection, "minScore", FACE_MIN_SCORE)
-    result = await inference.faces(image, min_score)
+async def _faces(
+    types: dict[str, Entry], image: Image.Image, inference: Inference
+) -> list[DetectedFace]:
+    min_score = _number(types["detection"], "minScore", FACE_MIN_SCORE)
+    pack = _face_pack(types, inference.settings.face_model)
+    result = await inference.faces(image, min_score, pack)
     return [
         DetectedFace(
             boundingBox=_bounding_box(face.box),
@@ -207,15 +228,15 @@ async def _ocr(types: dict[str, Entry], image: Image.Image, inference: Inference
     min_box_score = _number(detection, "minScore", OCR_MIN_BOX_SCORE)
     max_resolution = int(_number(detection, "maxResolution", OCR_MAX_RESOLUTION))
     min_text_score = _number(recognition, "minScore", OCR_MIN_TEXT_SCORE)
-    working = await inference.shrink(image, max(32, max_resolution))
-    result = await inference.ocr(working)
+    # maxResolution sizes the detector's copy only; the lines are read from the full image.
+    result = await inference.ocr(image, detection_side=max(32, max_resolution))
     # Immich keeps a text only when its score is strictly above minScore.
     lines = [
         line
         for line in result.lines
         if line.box_score >= min_box_score and line.score > min_text_score
     ]
-    scale = np.array([working.width, working.height], dtype=np.float64)
+    scale = np.array([image.width, image.height], dtype=np.float64)
     boxes = np.array([np.asarray(line.box) / scale for line in lines])
     return OcrOutput(
         text=[line.text for line in lines],

@@ -34,18 +34,25 @@ class Inference:
         self._pixels = PixelBudget(settings.max_pixels_in_flight)
         self._io = ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="decode")
         self._batches = {batch.name: (spec.name, batch) for spec in tasks for batch in spec.batches}
-        self._batchers = {
-            name: self._batcher(task, batch) for name, (task, batch) in self._batches.items()
-        }
+        # (batch name, model variant or None) -> its batcher; a variant's is made on first use
+        self._batchers: dict[tuple[str, str | None], Batcher] = {}
 
-    def _batcher(self, task: str, batch: Batch) -> Batcher:
-        wait_s = self.settings.batch_max_wait_ms / 1000 if batch.waits else 0.0
-        run = partial(self._run_batch, task, batch)
-        return Batcher(batch.name, run, self.settings.batch_max_size, wait_s)
+    def _batcher(self, name: str, variant: str | None) -> Batcher:
+        """The batcher of one batch on one model: each variant has its own (and its thread)."""
+        if (name, variant) not in self._batchers:
+            task, batch = self._batches[name]
+            wait_s = self.settings.batch_max_wait_ms / 1000 if batch.waits else 0.0
+            run = partial(self._run_batch, task, batch, variant)
+            label = name if variant is None else f"{name}:{variant}"
+            batcher = Batcher(label, run, self.settings.batch_max_size, wait_s)
+            self._batchers[name, variant] = batcher
+        return self._batchers[name, variant]
 
-    def _run_batch(self, task: str, batch: Batch, items: list[Any]) -> Sequence[Any]:
+    def _run_batch(
+        self, task: str, batch: Batch, variant: str | None, items: list[Any]
+    ) -> Sequence[Any]:
         # In the batcher's own thread: the model loads there on first use.
-        return batch.run(self.registry.get(task), items)
+        return batch.run(self.registry.get(task, variant), items)
 
     async def close(self) -> None:
         for batcher in self._batchers.values():
@@ -80,23 +87,19 @@ class Inference:
             metrics.DECODE_SECONDS.observe(time.perf_counter() - started)
             yield image
 
-    async def shrink(self, image: Image.Image, max_side: int) -> Image.Image:
-        """A copy whose longer side is at most max_side (Immich's OCR maxResolution)."""
-        if max(image.size) <= max_side:
-            return image
-        return await self._in_thread(_shrunk, image, max_side)
-
     # --- models ---------------------------------------------------------------------
 
-    async def submit(self, batch: str, item: Any) -> Any:
-        """One item through the named batch (prepared in a decode thread first if the batch
-        says so); its result, or its model's error."""
+    async def submit(self, batch: str, item: Any, variant: str | None = None) -> Any:
+        """One item through the named batch on the task's model (or the named variant of it),
+        prepared in a decode thread first if the batch says so; its result, or its model's
+        error."""
         task, spec = self._batches[batch]
         started = time.perf_counter()
         try:
             if spec.prepare is not None:
-                item = await self._in_thread(spec.prepare, self.registry.loaded(task), item)
-            return await self._batchers[batch].submit(item)
+                model = self.registry.loaded(task, variant)
+                item = await self._in_thread(spec.prepare, model, item)
+            return await self._batcher(batch, variant).submit(item)
         finally:
             metrics.TASK_SECONDS.labels(task=batch).observe(time.perf_counter() - started)
 
@@ -105,8 +108,10 @@ class Inference:
 
     # The three models as Immich's and mt-photos-ai's APIs (and the task runners) call them.
 
-    async def ocr(self, image: Image.Image) -> OcrResult:
-        return await self.submit("ocr", image)
+    async def ocr(self, image: Image.Image, detection_side: int | None = None) -> OcrResult:
+        """detection_side: the short side the detector sees (Immich's maxResolution); lines
+        are read from the full image whatever it is."""
+        return await self.submit("ocr", (image, detection_side))
 
     async def clip_image(self, image: Image.Image) -> ClipResult:
         return await self.submit("clip_image", image)
@@ -114,17 +119,15 @@ class Inference:
     async def clip_texts(self, texts: list[str]) -> ClipResult:
         return stacked(await self.submit_many("clip_text", texts))
 
-    async def faces(self, image: Image.Image, min_score: float | None = None) -> FacesResult:
+    async def faces(
+        self, image: Image.Image, min_score: float | None = None, pack: str | None = None
+    ) -> FacesResult:
+        """pack: an InsightFace pack other than PHOTO_AI_FACE_MODEL's (Immich's modelName)."""
         score = self.settings.face_min_score if min_score is None else min_score
-        return await self.submit("faces", (image, score))
+        variant = None if pack == self.settings.face_model else pack
+        return await self.submit("faces", (image, score), variant)
 
     # --- helpers --------------------------------------------------------------------
 
     async def _in_thread(self, func, *args) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, func, *args)
-
-
-def _shrunk(image: Image.Image, max_side: int) -> Image.Image:
-    scale = max_side / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR)

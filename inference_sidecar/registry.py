@@ -130,17 +130,34 @@ def without_paths(text: str, known: str = "") -> str:
 
 
 class ModelRegistry:
-    """One slot per task, each made by the task's spec (inference_sidecar.tasks)."""
+    """One slot per task, each made by the task's spec (inference_sidecar.tasks), and one
+    more per named variant asked for (another face pack), made on first request and kept."""
 
     def __init__(self, settings: Settings, specs: "Sequence[TaskSpec]"):
+        self._settings = settings
+        self._specs = {spec.name: spec for spec in specs}
         self.slots = {spec.name: spec.slot(settings) for spec in specs}
+        self._variants: dict[tuple[str, str], ModelSlot] = {}
+        self._variants_lock = threading.Lock()
 
-    def get(self, task: str) -> Any:
-        return self.slots[task].get()
+    def slot(self, task: str, variant: str | None = None) -> ModelSlot:
+        """The task's own slot, or that of a variant its spec can make (TaskSpec.variant)."""
+        if variant is None:
+            return self.slots[task]
+        with self._variants_lock:
+            if (task, variant) not in self._variants:
+                make = self._specs[task].variant
+                if make is None:
+                    raise ValueError(f"task {task} has no variants")
+                self._variants[task, variant] = make(self._settings, variant)
+            return self._variants[task, variant]
 
-    def loaded(self, task: str) -> Any | None:
-        """The task's model if it is loaded already; never loads it."""
-        return self.slots[task].loaded
+    def get(self, task: str, variant: str | None = None) -> Any:
+        return self.slot(task, variant).get()
+
+    def loaded(self, task: str, variant: str | None = None) -> Any | None:
+        """The model if it is loaded already; never loads it."""
+        return self.slot(task, variant).loaded
 
     def status(self, with_paths: bool) -> dict[str, dict]:
         return {task: slot.status(with_paths) for task, slot in self.slots.items()}

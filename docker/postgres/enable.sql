@@ -43,7 +43,7 @@ $zh$;
 -- pg_cron runs the worker; it lives in this database (cron.database_name)
 create extension if not exists pg_cron;
 
--- photo_ai on Immich's tables: Immich (v2.2 or later) creates them at its first start
+-- photo_ai on Immich's tables: Immich (v2.4 or later) creates them at its first start
 select pg_catalog.to_regclass('public.ocr_search') is not null as immich_ready \gset
 \if :immich_ready
 create extension if not exists photo_ai cascade;

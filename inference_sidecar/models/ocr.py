@@ -11,6 +11,11 @@ copy. Such an image (and only such an image) is detected in overlapping tiles al
 side, each at full resolution, and the tiles' lines are merged: a line cut by a tile's edge
 gives way to the whole line in the neighbouring tile, and a line seen whole in two tiles is
 kept once.
+
+Immich's maxResolution: Immich's own service shrinks an image so that its short side is at
+most maxResolution (each side then a multiple of 32) for the detector only, and cuts the
+recogniser's crops from the image itself. `read_batch(..., detection_sides)` does the same, so
+12 px print on a 1440x1080 preview is detected at 736 px and read at full size.
 """
 
 import math
@@ -22,7 +27,7 @@ import onnxruntime
 from PIL import Image
 from rapidocr import RapidOCR
 from rapidocr.main import RapidOCRError
-from rapidocr.utils.process_img import map_boxes_to_original
+from rapidocr.utils.process_img import get_rotate_crop_image, map_boxes_to_original
 
 from inference_sidecar.models.preprocess import pixel_array
 
@@ -34,6 +39,10 @@ TILE_OVERLAP = 1 / 8
 SAME_LINE_OVERLAP = 0.5
 # rapidocr's sorted_boxes: boxes whose tops are closer than this are on one line.
 SAME_ROW_PX = 10
+# Pixels kept around a box when it is cut from the image: the cubic warp reads two neighbours.
+CROP_MARGIN = 2
+# PP-OCR's detector takes sides that are multiples of this.
+DETECTOR_STRIDE = 32
 
 
 @dataclass(frozen=True)
@@ -94,16 +103,21 @@ class OcrModel:
         self._detect(blank)
         self._recognise([np.full((48, 160, 3), 255, dtype=np.uint8)])
 
-    def read(self, image: Image.Image) -> list[OcrLine]:
-        return self.read_batch([image])[0]
+    def read(self, image: Image.Image, detection_side: int | None = None) -> list[OcrLine]:
+        return self.read_batch([image], [detection_side])[0]
 
-    def read_batch(self, images: list[Image.Image]) -> list[list[OcrLine]]:
+    def read_batch(
+        self, images: list[Image.Image], detection_sides: list[int | None] | None = None
+    ) -> list[list[OcrLine]]:
         """Every line found in each image, boxes in that image's pixel coordinates.
 
-        Images are 8-bit RGB or greyscale (L). Not thread-safe (RapidOCR keeps per-call
-        state); callers serialise through one worker.
+        Images are 8-bit RGB or greyscale (L). An image's detection side, when given, is the
+        short side of the copy the detector sees (Immich's maxResolution); None leaves the
+        sizing to RapidOCR. Not thread-safe (RapidOCR keeps per-call state); callers
+        serialise through one worker.
         """
-        detected = [self._detect(image) for image in images]
+        sides = detection_sides or [None] * len(images)
+        detected = [self._detect(image, side) for image, side in zip(images, sides, strict=True)]
         all_crops = [crop for item in detected for crop in item.crops]
         texts, scores = self._recognise(all_crops)
         results, start = [], 0
@@ -113,7 +127,9 @@ class OcrModel:
             start = end
         return results
 
-    def _detect(self, image: Image.Image) -> _Detected:
+    def _detect(self, image: Image.Image, side: int | None = None) -> _Detected:
+        if side is not None:
+            return self._detect_sized(image, detector_size(image.width, image.height, side))
         if self._needs_tiles(image.width, image.height):
             return self._detect_in_tiles(image)
         return self._detect_whole(image)
@@ -128,18 +144,30 @@ class OcrModel:
         # each channel alike, so the pixels are those of converting first, without a
         # full-size copy of a large picture.
         working, record = self._engine.preprocess_img(pixel_array(image))
-        if working.ndim == 2:
-            bgr = cv2.cvtColor(working, cv2.COLOR_GRAY2BGR)
-        else:
-            bgr = np.ascontiguousarray(working[:, :, ::-1])
         try:
-            crops, det = self._engine.detect_and_crop(bgr, record)
+            crops, det = self._engine.detect_and_crop(_bgr(working), record)
         except RapidOCRError:  # RapidOCR's way of saying "no text here"
             return _Detected.nothing()
         boxes = map_boxes_to_original(
             det.boxes.astype(np.float32), record, image.height, image.width
         )
         return _Detected(boxes, [float(s) for s in det.scores], crops)
+
+    def _detect_sized(self, image: Image.Image, size: tuple[int, int]) -> _Detected:
+        """Detection on a copy of `size`, boxes mapped onto the image and cut from it."""
+        detector = self._engine.text_det  # created by _warm_up
+        steps = detector.get_preprocess()
+        copy = _bgr(pixel_array(image.resize(size, Image.Resampling.LANCZOS)))
+        blob = steps.permute(steps.normalize(copy))[None].astype(np.float32)
+        # The post-processing maps the detector's map straight onto the image's own pixels.
+        found, scores = detector.postprocess_op(detector.session(blob), (image.height, image.width))
+        if not len(found):
+            return _Detected.nothing()
+        boxes = np.asarray(found, dtype=np.float32).reshape(-1, 4, 2)
+        order = _reading_order(boxes, list(range(len(boxes))))
+        boxes = boxes[order]
+        crops = [_cut(image, box) for box in boxes]
+        return _Detected(boxes, [float(scores[i]) for i in order], crops)
 
     def _detect_in_tiles(self, image: Image.Image) -> _Detected:
         tall = image.height >= image.width
@@ -166,6 +194,35 @@ class OcrModel:
         except RapidOCRError:
             return [""] * len(crops), [0.0] * len(crops)
         return list(rec.txts), [float(s) for s in rec.scores]
+
+
+def detector_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """The size Immich's service gives the detector for maxResolution `short_side`: the
+    picture shrunk (never enlarged) so its short side is at most `short_side`, each side then
+    rounded to the stride."""
+    scale = min(1.0, short_side / min(width, height))
+    return tuple(
+        max(DETECTOR_STRIDE, round(int(side * scale) / DETECTOR_STRIDE) * DETECTOR_STRIDE)
+        for side in (width, height)
+    )
+
+
+def _bgr(pixels: np.ndarray) -> np.ndarray:
+    """PP-OCR's colour order, from RGB or greyscale pixels."""
+    if pixels.ndim == 2:
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(pixels[:, :, ::-1])
+
+
+def _cut(image: Image.Image, box: np.ndarray) -> np.ndarray:
+    """The box's text as RapidOCR cuts it (straightened, BGR), from the image at full size.
+    Only the box's surroundings are converted, so a large picture is never copied whole."""
+    left, top = np.maximum(np.floor(box.min(axis=0)) - CROP_MARGIN, 0).astype(int)
+    right, bottom = np.minimum(
+        np.ceil(box.max(axis=0)) + CROP_MARGIN, (image.width, image.height)
+    ).astype(int)
+    region = _bgr(pixel_array(image.crop((left, top, right, bottom))))
+    return get_rotate_crop_image(region, (box - (left, top)).astype(np.float32))
 
 
 def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:

@@ -42,8 +42,12 @@ class FacesResult(ModelResult):
 
 
 def slot(settings: Settings) -> ModelSlot:
-    model_dir, pack = settings.model_dir, settings.face_model
-    device = onnx_device(settings.device)
+    return pack_slot(settings, settings.face_model)
+
+
+def pack_slot(settings: Settings, pack: str) -> ModelSlot:
+    """The InsightFace pack `pack` under PHOTO_AI_MODEL_DIR/faces/."""
+    model_dir, device = settings.model_dir, onnx_device(settings.device)
 
     def locate() -> Location:
         path = Path(face_pack_dir(model_dir, pack))
@@ -80,4 +84,5 @@ SPEC = TaskSpec(
     slot=slot,
     batches=(Batch("faces", detect),),
     run=analyze,
+    variant=pack_slot,
 )

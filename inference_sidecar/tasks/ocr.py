@@ -53,8 +53,10 @@ def slot(settings: Settings) -> ModelSlot:
     return ModelSlot("ocr", device, locate, lambda: OcrModel.load(device=device))
 
 
-def read(model: OcrModel, images: list[Image.Image]) -> list[OcrResult]:
-    return [OcrResult(model.name, lines) for lines in model.read_batch(images)]
+def read(model: OcrModel, items: list[tuple[Image.Image, int | None]]) -> list[OcrResult]:
+    """Items are (image, the detector's short side or None: see OcrModel.read_batch)."""
+    images, sides = [image for image, _ in items], [side for _, side in items]
+    return [OcrResult(model.name, lines) for lines in model.read_batch(images, sides)]
 
 
 async def analyze(inference: Inference, image: Image.Image, options: OcrOptions) -> OcrOut:

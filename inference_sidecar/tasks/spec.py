@@ -49,3 +49,6 @@ class TaskSpec:
     slot: Callable[[Settings], ModelSlot]  # where its model is and how it loads
     batches: tuple[Batch, ...]
     run: Callable[[Inference, Image.Image, Any], Awaitable[BaseModel]]  # image + options -> result
+    # The slot of another model for the same task, by name (faces: another InsightFace pack
+    # that Immich asks for); None: the task has one model only.
+    variant: Callable[[Settings, str], ModelSlot] | None = None

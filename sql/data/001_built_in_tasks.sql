@@ -22,15 +22,10 @@ values
    '{photo_ai.asset_tag,photo_ai.asset_description,photo_ai.tag_basis}', 'photo_ai.describe_tags(uuid)', true, null, true,
    'labels of the vocabulary the CLIP embedding matches (zero-shot), and the photo''s '
    'description: tag:, the description arm of hybrid_search', 'photo_ai.embed_labels()')
-, ('immich_ocr', '{ocr}', 'photo_ai.immich_ocr_input(uuid)', 'photo_ai.write_immich_ocr(uuid,jsonb)',
-   '{}', null, true, 'immich', true,
-   'Immich mode: the OCR text in Immich''s asset_ocr and ocr_search, as Immich''s OCR job writes it', null)
-, ('immich_clip', '{clip}', 'photo_ai.immich_clip_input(uuid)', 'photo_ai.write_immich_clip(uuid,jsonb)',
-   '{}', null, true, 'immich', true,
-   'Immich mode: the embedding in Immich''s smart_search, as Immich''s smart search job writes it', null)
-, ('immich_faces', '{faces}', 'photo_ai.immich_faces_input(uuid)',
-   'photo_ai.write_immich_faces(uuid,jsonb)', '{}', null, true, 'immich', true,
-   'Immich mode: the faces in Immich''s asset_face and face_search, as Immich''s face job writes them', null)
+, ('ocr_from_immich', '{ocr}', 'photo_ai.immich_ocr_lines(uuid)', 'photo_ai.write_ocr(uuid,jsonb)',
+   '{photo_ai.ocr_result}', null, true, 'immich', true,
+   'Immich mode: the Chinese text index of the text Immich''s OCR job stored (asset_ocr), '
+   'each line weighted by its letters'' size: the text arm of hybrid_search, ocr:', null)
 on conflict (name) do update
 set reads = excluded.reads, compute = excluded.compute, store = excluded.store
   , result_tables = excluded.result_tables, describe = excluded.describe

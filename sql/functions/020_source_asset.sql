@@ -1,7 +1,8 @@
 -------------------------------------------------------------------------------
--- source_asset: the one narrow view of assets the pipeline reads. Standalone mode
--- stands photo_ai.asset behind it; Immich mode stands Immich's asset table there
--- (photo_ai.use_immich_assets, sql/functions/050). This file runs on every install and
+-- source_asset: the one narrow view of assets the pipeline reads (and image_embedding,
+-- person_asset: of their embeddings and persons). Standalone mode stands photo_ai's
+-- tables behind them; Immich mode stands Immich's tables there
+-- (photo_ai.use_immich_views, sql/functions/050). This file runs on every install and
 -- upgrade, so it defines the standalone view only when the database is not in Immich
 -- mode: an upgrade must not put an Immich database back on photo_ai.asset.
 create or replace function photo_ai.use_standalone_assets()
@@ -26,6 +27,14 @@ begin
     comment on view photo_ai.source_asset is
         'The assets photo_ai analyses: id, path, checksum, is_image, owner, date taken, deleted_at.';
     execute $view$
+        create or replace view photo_ai.image_embedding as
+        select c.asset_id, c.model, c.embedding
+        from photo_ai.clip_embedding c
+    $view$;
+    comment on view photo_ai.image_embedding is
+        'The photos'' CLIP embeddings (standalone mode: photo_ai.clip_embedding): asset_id, '
+        'model, embedding.';
+    execute $view$
         create or replace view photo_ai.person_asset as
         select p.id as person_id, p.name, p.owner_id, f.asset_id
         from photo_ai.person p
@@ -37,8 +46,9 @@ begin
 end
 $func$;
 comment on function photo_ai.use_standalone_assets() is
-    'Stands photo_ai.asset behind the view photo_ai.source_asset and photo_ai''s persons '
-    'behind photo_ai.person_asset (standalone mode).';
+    'Stands photo_ai.asset behind the view photo_ai.source_asset, photo_ai.clip_embedding '
+    'behind photo_ai.image_embedding and photo_ai''s persons behind photo_ai.person_asset '
+    '(standalone mode).';
 
 select photo_ai.use_standalone_assets()
 where photo_ai.setting('mode') is distinct from '"immich"'::jsonb;
@@ -90,6 +100,7 @@ create or replace function photo_ai.attach_trigger
 , _event text          -- insert, update or delete
 , _function text       -- a trigger function in schema photo_ai
 , _comment text
+, _argument text default null  -- what the function reads as tg_argv[0]
 )
 returns void
 language plpgsql volatile
@@ -107,13 +118,14 @@ begin
     execute pg_catalog.format('drop trigger if exists %I on %I.%I', _name, _schema, _table);
     execute pg_catalog.format(
         'create trigger %I after %s on %I.%I referencing %s for each statement '
-        'execute function photo_ai.%I()', _name, _event, _schema, _table, _transitions, _function);
+        'execute function photo_ai.%I(%s)', _name, _event, _schema, _table, _transitions, _function,
+        case when _argument is null then '' else pg_catalog.quote_literal(_argument) end);
     execute pg_catalog.format('comment on trigger %I on %I.%I is %L', _name, _schema, _table, _comment);
 end
 $func$;
-comment on function photo_ai.attach_trigger(text, text, text, text, text, text) is
+comment on function photo_ai.attach_trigger(text, text, text, text, text, text, text) is
     'Creates (again) a statement-level AFTER trigger of photo_ai on a table, with transition '
-    'tables new_rows and old_rows.';
+    'tables new_rows and old_rows (and an argument for the function, if given).';
 
 -------------------------------------------------------------------------------
 -- standalone_assets_changed: new images are queued; new content is analysed again;

@@ -153,12 +153,17 @@ returns text[]
 language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
+    -- In Immich mode Immich's own jobs compute them (their triggers record the results,
+    -- sql/functions/052): photo_ai queues none, and analyses a photo only when asked
+    -- (ai_reprocess).
     select array(select t.name from photo_ai.task t
                  where t.reads = '{}' and t.name = any(photo_ai.enabled_tasks())
+                   and photo_ai.asset_source() = 'standalone'
                  order by t.name)
 $func$;
 comment on function photo_ai.image_tasks() is
-    'The enabled image tasks: what every new or changed photo is queued for.';
+    'The enabled image tasks photo_ai queues: what every new or changed photo is queued for '
+    '(none in Immich mode, where Immich''s jobs compute them).';
 
 create or replace function photo_ai.derived_tasks_reading(_task text)
 returns text[]

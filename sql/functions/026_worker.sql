@@ -21,6 +21,20 @@ comment on function photo_ai.is_current(photo_ai.job) is
     'taken over or deleted with its photo.';
 
 -------------------------------------------------------------------------------
+-- answer_result: an image task's result in a sidecar answer, with the analysed image's
+-- size (face boxes are pixels of it)
+create or replace function photo_ai.answer_result(_answer jsonb, _task text)
+returns jsonb
+language sql immutable
+set search_path to pg_catalog, pg_temp
+as $func$
+    select (_answer->'body'->'results'->_task)
+           || pg_catalog.jsonb_build_object('image', _answer->'body'->'image')
+$func$;
+comment on function photo_ai.answer_result(jsonb, text) is
+    'An image task''s result in a sidecar answer, with the analysed image''s size.';
+
+-------------------------------------------------------------------------------
 -- settle_job: store the job's result (the sidecar's answer for an image task, computed
 -- here for a derived one), queue what reads it, and finish the job as the policy says
 create or replace function photo_ai.settle_job(_job photo_ai.job, _answer jsonb, _checksum bytea)
@@ -43,11 +57,8 @@ begin
     end if;
     if _outcome.kind = 'result' then
         begin
-            -- the analysed image's size goes along: face boxes are pixels of it
             perform photo_ai.store_result(_job.task, _job.asset_id,
-                case when _is_image
-                     then (_answer->'body'->'results'->_job.task)
-                          || pg_catalog.jsonb_build_object('image', _answer->'body'->'image')
+                case when _is_image then photo_ai.answer_result(_answer, _job.task)
                      else photo_ai.compute_result(_job.task, _job.asset_id) end);
         exception when others then
             return photo_ai.finish_job(_job, 'write_failed', 'storing the result: ' || sqlerrm);
@@ -144,13 +155,15 @@ returns photo_ai.job[]
 language sql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
+    select photo_ai.keep_mode_applied();
     select photo_ai.requeue_expired_leases();
     select photo_ai.prepare_tasks();
     select array_agg(j order by j.priority desc, j.run_after, j.id)
     from photo_ai.claim_jobs(_worker_id, _limit) j;
 $func$;
 comment on function photo_ai.claim_batch(text, int) is
-    'Returns expired leases to the queue, prepares the tasks that need it, then claims up to '
+    'Attaches to Immich''s tables again if a restore re-created them, returns expired leases '
+    'to the queue, prepares the tasks that need it, then claims up to '
     '_limit jobs (and the other due jobs of their photos) for a worker; NULL when nothing is due.';
 
 create or replace function photo_ai.batch_photos(_batch photo_ai.job[])

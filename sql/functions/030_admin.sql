@@ -34,11 +34,24 @@ comment on view photo_ai.status is
     'with what fixes it. model_available/model_detail and sidecar_error split the same out.';
 
 -------------------------------------------------------------------------------
+-- asset_path: a function, not a join, so that the view below does not depend on
+-- source_asset, which Immich mode re-creates over Immich's tables (and Immich's in-app
+-- restore drops with them)
+create or replace function photo_ai.asset_path(_asset_id uuid)
+returns text
+language sql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+    select a.path from photo_ai.source_asset a where a.id = _asset_id
+$func$;
+comment on function photo_ai.asset_path(uuid) is 'The path photo_ai reads an asset from.';
+
+-------------------------------------------------------------------------------
 -- failed_jobs: what gave up, and why
 create or replace view photo_ai.failed_jobs as
-select j.asset_id, j.task, j.attempts, j.last_error, j.last_outcome, a.path, j.finished_at as failed_at
+select j.asset_id, j.task, j.attempts, j.last_error, j.last_outcome
+     , photo_ai.asset_path(j.asset_id) as path, j.finished_at as failed_at
 from photo_ai.job j
-left join photo_ai.source_asset a on a.id = j.asset_id
 where j.state = 'failed'
 order by j.finished_at desc;
 comment on view photo_ai.failed_jobs is
@@ -84,7 +97,9 @@ declare
 begin
     for _task in
         select t.name, t.reads from photo_ai.task t
-        where t.name = any(photo_ai.enabled_tasks()) order by t.reads <> '{}', t.name
+        where t.name = any(photo_ai.enabled_tasks())
+          and (t.reads <> '{}' or t.name = any(photo_ai.image_tasks()))
+        order by t.reads <> '{}', t.name
     loop
         _ids := array(
             select a.id from photo_ai.source_asset a
@@ -111,15 +126,18 @@ comment on function photo_ai.queue_missing_jobs(uuid[]) is
 -- backfill: queue every image's missing and outdated work
 create or replace function photo_ai.backfill()
 returns bigint
-language sql volatile security definer
+language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-    select photo_ai.queue_missing_jobs(null)
+begin
+    return case when photo_ai.immich_mode() then photo_ai.record_missing_immich_results() else 0 end
+         + photo_ai.queue_missing_jobs(null);
+end
 $func$;
 comment on function photo_ai.backfill() is
     'Queues every image asset''s missing work (an existing library, work a failed trigger '
-    'missed) and every result older than its photo''s content; returns how many jobs were '
-    'queued.';
+    'missed; in Immich mode, what Immich''s jobs wrote before photo_ai was there) and every '
+    'result older than its photo''s content; returns how many jobs were queued.';
 
 -------------------------------------------------------------------------------
 -- asset_results: what photo_ai knows about one asset, as ai_reprocess returns it
@@ -170,7 +188,8 @@ set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _id uuid := ai_reprocess.asset_id;
-    _tasks text[] := coalesce(ai_reprocess.tasks, photo_ai.image_tasks());
+    _tasks text[] := coalesce(ai_reprocess.tasks, case when photo_ai.immich_mode()
+        then array(select w.task from photo_ai.immich_writers() w) else photo_ai.image_tasks() end);
     _unknown text[] := array(select t from pg_catalog.unnest(_tasks) t
                              where not exists (select 1 from photo_ai.task r where r.name = t));
     _worker_id text := 'ai_reprocess ' || pg_catalog.pg_backend_pid();
@@ -187,18 +206,28 @@ begin
     if exists (select 1 from photo_ai.source_asset a where a.id = _id and a.deleted_at is not null) then
         raise exception 'photo_ai: asset % is in the trash', _id;
     end if;
+    if photo_ai.immich_mode() and exists (select 1 from pg_catalog.unnest(_tasks) t
+                                          where photo_ai.is_image_task(t)) then
+        -- Immich's tables are written now; their triggers queue photo_ai's derived tasks
+        perform photo_ai.reprocess_in_immich(_id, array(
+            select t from pg_catalog.unnest(_tasks) t where photo_ai.is_image_task(t)));
+        _tasks := array(select t from pg_catalog.unnest(_tasks) t where not photo_ai.is_image_task(t));
+    end if;
     -- the lock order of every writer (sql/functions/022_queue.sql): the photo, then its jobs
     perform photo_ai.lock_asset(_id);
     -- reprocessing jumps the queue: priority 10 against the backlog's 0
     perform photo_ai.enqueue(array[_id], _tasks, 10::smallint);
     if immediate then
+        -- the image tasks, then the derived tasks their results queued, and theirs (a chain
+        -- of ten at most)
         _jobs := photo_ai.claim_photo_jobs(_id, _tasks, _worker_id);
-        -- then the derived tasks those results queued, and theirs (a chain of ten at most)
         for _round in 1 .. 10 loop
-            exit when _jobs is null;
-            perform photo_ai.process_photo(_jobs, _id);
+            if _jobs is not null then
+                perform photo_ai.process_photo(_jobs, _id);
+            end if;
             _jobs := photo_ai.claim_photo_jobs(_id, array(
                 select t.name from photo_ai.task t where t.reads <> '{}'), _worker_id);
+            exit when _jobs is null;
         end loop;
     end if;
     return photo_ai.asset_results(_id);
@@ -207,4 +236,5 @@ $func$;
 comment on function photo_ai.ai_reprocess(uuid, text[], boolean) is
     'Regenerates an asset''s results (all enabled image tasks, or the given tasks): queued '
     'ahead of the backlog, or with immediate => true run now, with the derived tasks they '
-    'feed; returns the asset''s jobs and results.';
+    'feed; returns the asset''s jobs and results. In Immich mode it writes OCR and CLIP into '
+    'Immich''s tables now, as Immich''s jobs would (immediate: and indexes them now).';

@@ -104,7 +104,7 @@ begin
     perform photo_ai.apply_new_labels(_model);
     -- photos tagged before against another vocabulary (none of theirs is complete yet)
     perform photo_ai.enqueue(array(
-        select c.asset_id from photo_ai.clip_embedding c
+        select c.asset_id from photo_ai.image_embedding c
         where c.model = _model
           and not exists (select 1 from photo_ai.tag_basis b where b.asset_id = c.asset_id
                                                                and b.model = _model)
@@ -168,7 +168,7 @@ begin
     select b.asset_id, e.label
          , 1 - (e.embedding operator(public.<=>) c.embedding) as similarity
     from photo_ai.tag_basis b
-    join photo_ai.clip_embedding c on c.asset_id = b.asset_id and c.model = _model
+    join photo_ai.image_embedding c on c.asset_id = b.asset_id and c.model = _model
     join photo_ai.label_embedding e on e.model = _model and e.computed_at > b.computed_at
     join photo_ai.label l on l.name = e.label and not l.removed
     where b.model = _model;
@@ -239,7 +239,7 @@ begin
     if not 'tags' = any(photo_ai.enabled_tasks()) then
         return 0;
     end if;
-    return photo_ai.enqueue(array(select c.asset_id from photo_ai.clip_embedding c),
+    return photo_ai.enqueue(array(select c.asset_id from photo_ai.image_embedding c),
                             array['tags'], -1::smallint);
 end
 $func$;

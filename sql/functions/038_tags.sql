@@ -22,7 +22,7 @@ as $func$
         -- a copy in memory (the embedding is unit length already): the stored one is
         -- TOASTed, and each label's distance would fetch it from there again
         select c.model, public.l2_normalize(c.embedding) as embedding
-        from photo_ai.clip_embedding c where c.asset_id = _asset_id
+        from photo_ai.image_embedding c where c.asset_id = _asset_id
     ), scored as materialized (  -- each distance once
         select e.label, 1 - (e.embedding operator(public.<=>) p.embedding) as similarity
         from photo p

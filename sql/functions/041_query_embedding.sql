@@ -29,7 +29,7 @@ returns text
 language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select c.model from photo_ai.clip_embedding c limit 1
+    select c.model from photo_ai.image_embedding c limit 1
 $func$;
 comment on function photo_ai.photos_clip_model() is
     'The CLIP model of the stored photo embeddings (NULL when there are none).';

@@ -108,7 +108,7 @@ as $func$
 begin
     return query execute pg_catalog.format($sql$
         select c.asset_id, c.embedding operator(public.<=>) $1
-        from photo_ai.clip_embedding c
+        from photo_ai.image_embedding c
         join photo_ai.source_asset a on a.id = c.asset_id
         where a.deleted_at is null
           and ($2 is null or a.owner_id = $2)
@@ -122,6 +122,7 @@ begin
         limit $6 $sql$,
         case when _exact then 'public.cosine_distance(c.embedding, $1)'
              when pg_catalog.to_regclass('photo_ai.clip_embedding_halfvec_hnsw_idx') is not null
+                  and photo_ai.asset_source() = 'standalone'
              then '(c.embedding::public.halfvec(512)) operator(public.<=>) ($1::public.halfvec(512))'
              else 'c.embedding operator(public.<=>) $1' end)
     using _embedding, (_filter).owner_id, (_filter).taken_after, (_filter).taken_before,

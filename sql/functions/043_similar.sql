@@ -22,7 +22,7 @@ begin
     if _asset.deleted_at is not null then
         raise exception 'photo_ai: asset % is in the trash', _id using errcode = 'no_data_found';
     end if;
-    select c.embedding into _embedding from photo_ai.clip_embedding c where c.asset_id = _id;
+    select c.embedding into _embedding from photo_ai.image_embedding c where c.asset_id = _id;
     if _embedding is null then
         raise exception 'photo_ai: asset % has no CLIP embedding yet', _id
             using errcode = 'no_data_found',

@@ -1,31 +1,15 @@
 -------------------------------------------------------------------------------
--- Immich mode's results, written where Immich reads them, the way Immich's own jobs write
--- them (server/src/services/smart-info.service.ts, person.service.ts, ocr.service.ts of
--- Immich v2). They are derived tasks (immich_ocr, immich_clip, immich_faces; registered
--- in sql/data/) bound to Immich mode: each reads what photo_ai's own task stored (the
--- *_input functions) and writes it into Immich's tables, unless Immich's admin has that
--- feature switched off (Immich gets nothing it did not ask for).
+-- Immich mode's results. In the normal flow Immich's own jobs write Immich's tables and
+-- photo_ai only reads them: the derived task ocr_from_immich turns Immich's asset_ocr rows
+-- into photo_ai's Chinese text index. photo_ai writes Immich's rows only when asked:
+-- ai_reprocess (reprocess_in_immich) writes OCR and CLIP rows the way Immich's OCR and
+-- smart search jobs do (server/src/services/ocr.service.ts, smart-info.service.ts), with
+-- Immich's own defaults (updateId, isVisible) and its audit triggers doing the rest.
 --
 -- Immich's trigger functions (updated_at, the audit triggers) name their tables and
 -- functions without a schema, so the statements that change Immich's tables run with
 -- Immich's search path (pg_catalog, public, pg_temp), set locally and set back at once.
 -- Everything in them is qualified, operators included.
-
--------------------------------------------------------------------------------
--- box_iou: intersection over union of two [x1, y1, x2, y2] boxes
-create or replace function photo_ai.box_iou(_a float8[], _b float8[])
-returns float8
-language sql immutable strict parallel safe
-set search_path to pg_catalog, pg_temp
-as $func$
-    select case when u > 0 then i / u else 0 end
-    from (select greatest(0, least(_a[3], _b[3]) - greatest(_a[1], _b[1]))
-               * greatest(0, least(_a[4], _b[4]) - greatest(_a[2], _b[2])) as i
-               , (_a[3] - _a[1]) * (_a[4] - _a[2]) + (_b[3] - _b[1]) * (_b[4] - _b[2]) as s) x
-    cross join lateral (select x.s - x.i as u) y
-$func$;
-comment on function photo_ai.box_iou(float8[], float8[]) is
-    'Intersection over union of two boxes given as [x1, y1, x2, y2].';
 
 -------------------------------------------------------------------------------
 -- immich_search_path: the search path around the statements that change Immich's tables
@@ -143,200 +127,113 @@ comment on function photo_ai.write_immich_ocr(uuid, jsonb) is
     'lines Immich''s configured scores keep; sets asset_job_status.ocrAt.';
 
 -------------------------------------------------------------------------------
--- immich_nearest_person: the person of the nearest face of the same owner, as Immich's
--- facial recognition finds it (SearchRepository.searchFaces with hasPerson), or null when
--- that face is further than max distance (cosine distance)
-create or replace function photo_ai.immich_nearest_person
-( _owner_id uuid
-, _embedding public.vector
-, _max_distance float8
-, _exclude uuid[]
-)
-returns uuid
+-- immich_ocr_lines: an asset's OCR as Immich's OCR job stored it (the visible boxes of
+-- asset_ocr), in the shape of the sidecar's OCR result, for photo_ai.write_ocr: the
+-- compute function of ocr_from_immich. Immich's boxes are fractions of the image; a
+-- line's weight compares letter sizes in pixels (a line's length per character against
+-- its height), so the boxes are scaled by the asset's width and height.
+create or replace function photo_ai.immich_ocr_lines(_asset_id uuid)
+returns jsonb
 language plpgsql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
-    _best record;
+    _width float8;
+    _height float8;
+    _result jsonb;
 begin
-    select f."personId" as person_id, s.embedding operator(public.<=>) _embedding as distance
-    into _best
-    from public.face_search s
-    join public.asset_face f on f.id = s."faceId"
-    join public.asset a on a.id = f."assetId"
-    where a."ownerId" = _owner_id and a."deletedAt" is null
-      and f."personId" is not null and not (f.id = any(_exclude))
-    order by s.embedding operator(public.<=>) _embedding
-    limit 1;
-    if _best.distance <= _max_distance then
-        return _best.person_id;
-    end if;
-    return null;
+    select coalesce((pg_catalog.to_jsonb(a) ->> 'width')::float8,
+                    (pg_catalog.to_jsonb(e) ->> 'exifImageWidth')::float8, 1000),
+           coalesce((pg_catalog.to_jsonb(a) ->> 'height')::float8,
+                    (pg_catalog.to_jsonb(e) ->> 'exifImageHeight')::float8, 1000)
+    into _width, _height
+    from public.asset a
+    left join public.asset_exif e on e."assetId" operator(pg_catalog.=) a.id
+    where a.id operator(pg_catalog.=) _asset_id;
+    select pg_catalog.jsonb_build_object(
+               'model', coalesce(photo_ai.immich_config() #>> '{machineLearning,ocr,modelName}',
+                                 'PP-OCRv5_mobile'),
+               'text', coalesce(pg_catalog.string_agg(o.text, E'\n' order by o.y1, o.x1), ''),
+               'lines', coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'text', o.text, 'score', o."textScore", 'box_score', o."boxScore",
+                   'box', pg_catalog.jsonb_build_array(
+                       pg_catalog.jsonb_build_array(o.x1 * _width, o.y1 * _height),
+                       pg_catalog.jsonb_build_array(o.x2 * _width, o.y2 * _height),
+                       pg_catalog.jsonb_build_array(o.x3 * _width, o.y3 * _height),
+                       pg_catalog.jsonb_build_array(o.x4 * _width, o.y4 * _height)))
+                   order by o.y1, o.x1), '[]'))
+    into _result
+    from public.asset_ocr o
+    where o."assetId" operator(pg_catalog.=) _asset_id
+      and coalesce((pg_catalog.to_jsonb(o) ->> 'isVisible')::boolean, true);
+    return _result;
 end
 $func$;
-comment on function photo_ai.immich_nearest_person(uuid, public.vector, float8, uuid[]) is
-    'The person of the same owner''s face nearest to an embedding, if within max distance.';
+comment on function photo_ai.immich_ocr_lines(uuid) is
+    'Immich mode: the text Immich''s OCR job stored for an asset (visible asset_ocr rows, '
+    'boxes in the asset''s pixels), as an OCR result for photo_ai.write_ocr.';
 
 -------------------------------------------------------------------------------
--- write_immich_faces: asset_face + face_search, as Immich's face detection job writes them.
--- A detection overlapping an earlier machine-learning face of the asset (IoU > 0.5) keeps
--- that face (its id and person) and gets the new embedding; earlier machine-learning faces
--- nothing overlaps go; the rest are new faces. A new face joins the person of the nearest
--- face of the same owner within Immich's max distance (immich_join_persons); the others
--- keep personId null for Immich's own facial recognition job, which clusters them and
--- makes new persons (with thumbnails only Immich can make). Manual and EXIF faces stay.
-create or replace function photo_ai.write_immich_faces(_asset_id uuid, _result jsonb)
+-- immich_writers: the tasks ai_reprocess can compute for Immich, and the function that
+-- writes each into Immich's tables. Faces are not among them: Immich's "Refresh faces"
+-- keeps its persons, manual faces and recognition rules, which a second writer would not.
+create or replace function photo_ai.immich_writers()
+returns table (task text, writer regprocedure)
+language sql stable
+set search_path to pg_catalog, pg_temp
+as $func$
+    values ('ocr', 'photo_ai.write_immich_ocr(uuid,jsonb)'::regprocedure)
+         , ('clip', 'photo_ai.write_immich_clip(uuid,jsonb)'::regprocedure)
+$func$;
+comment on function photo_ai.immich_writers() is
+    'Immich mode: the tasks ai_reprocess writes into Immich''s tables (ocr, clip) and the '
+    'function that writes each.';
+
+-------------------------------------------------------------------------------
+-- reprocess_in_immich: ai_reprocess in Immich mode, Immich's "re-run OCR / smart search"
+-- for one photo. The sidecar is asked now (no lock held meanwhile), and only when every
+-- task has its result are Immich's rows written, each as Immich's job writes them; their
+-- triggers then queue photo_ai's derived tasks as for any write of Immich's.
+create or replace function photo_ai.reprocess_in_immich(_asset_id uuid, _tasks text[])
 returns void
 language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
-    _config jsonb := photo_ai.immich_config();
-    _width int := coalesce((_result #>> '{image,width}')::int, 0);
-    _height int := coalesce((_result #>> '{image,height}')::int, 0);
-    _max_distance float8 :=
-        coalesce((_config #>> '{machineLearning,facialRecognition,maxDistance}')::float8, 0.5);
-    _join boolean := photo_ai.setting('immich_join_persons')::text::boolean;
-    _owner_id uuid;
-    _face jsonb;
-    _box float8[];
-    _match record;
-    _kept uuid[] := '{}';
-    _removed uuid[];
-    _added jsonb := '[]';
-    _embeddings jsonb := '[]';
-    _new jsonb;
-    _id uuid;
+    _refused text[] := array(select t from pg_catalog.unnest(_tasks) t
+                             where t not in (select w.task from photo_ai.immich_writers() w));
+    _answers jsonb;
+    _task text;
+    _outcome record;
 begin
-    if _result is null or not photo_ai.immich_feature_enabled('facialRecognition') then
-        return;
+    if 'faces' = any(_refused) then
+        raise exception 'photo_ai: in Immich mode, faces are Immich''s to detect'
+            using hint = 'Open the photo in Immich and choose "Refresh faces" in its menu: '
+                         'Immich keeps its persons, manual faces and recognition rules.';
+    elsif pg_catalog.cardinality(_refused) > 0 then
+        raise exception 'photo_ai: in Immich mode ai_reprocess writes ocr and clip, not %',
+            pg_catalog.array_to_string(_refused, ', ');
     end if;
-    select a."ownerId" into _owner_id from public.asset a where a.id = _asset_id;
-    if _owner_id is null then
-        return;  -- deleted meanwhile
-    end if;
-    for _face in select f from pg_catalog.jsonb_array_elements(coalesce(_result->'faces', '[]')) f loop
-        _box := array[pg_catalog.round((_face #>> '{box,0}')::numeric),
-                      pg_catalog.round((_face #>> '{box,1}')::numeric),
-                      pg_catalog.round((_face #>> '{box,2}')::numeric),
-                      pg_catalog.round((_face #>> '{box,3}')::numeric)]::float8[];
-        -- the earlier face this detection is, in that face's image frame
-        select f.id, f."sourceType"::text = 'machine-learning' as is_ml into _match
-        from public.asset_face f
-        cross join lateral (select
-            coalesce(nullif(f."imageWidth", 0), _width)::float8
-                / greatest(_width, 1) as sx,
-            coalesce(nullif(f."imageHeight", 0), _height)::float8
-                / greatest(_height, 1) as sy) s
-        where f."assetId" = _asset_id
-          and photo_ai.box_iou(
-                array[f."boundingBoxX1", f."boundingBoxY1", f."boundingBoxX2", f."boundingBoxY2"]::float8[],
-                array[_box[1] * s.sx, _box[2] * s.sy, _box[3] * s.sx, _box[4] * s.sy]) > 0.5
-        order by photo_ai.box_iou(
-                array[f."boundingBoxX1", f."boundingBoxY1", f."boundingBoxX2", f."boundingBoxY2"]::float8[],
-                array[_box[1] * s.sx, _box[2] * s.sy, _box[3] * s.sx, _box[4] * s.sy]) desc
-        limit 1;
-        if found then
-            -- Immich updates an unclaimed machine-learning match, and drops a detection
-            -- that overlaps a manual face or a face already claimed
-            if _match.is_ml and not (_match.id = any(_kept)) then
-                _kept := _kept || _match.id;
-                _embeddings := _embeddings || pg_catalog.jsonb_build_object(
-                    'faceId', _match.id, 'embedding', _face->'embedding');
-            end if;
-            continue;
+    _answers := photo_ai.photo_answers(
+        (select a.path from photo_ai.source_asset a where a.id = _asset_id), _tasks);
+    foreach _task in array _tasks loop
+        select * into _outcome from photo_ai.answer_outcome(_answers->_task, _task);
+        if _outcome.kind <> 'result' then
+            raise exception 'photo_ai: no % result for asset % (%): %', _task, _asset_id,
+                _outcome.kind, _outcome.detail
+                using hint = 'SELECT * FROM photo_ai.status shows the state of the sidecar.';
         end if;
-        _id := pg_catalog.gen_random_uuid();
-        _added := _added || pg_catalog.jsonb_build_object(
-            'id', _id, 'imageWidth', _width, 'imageHeight', _height,
-            'boundingBoxX1', _box[1], 'boundingBoxY1', _box[2],
-            'boundingBoxX2', _box[3], 'boundingBoxY2', _box[4],
-            'embedding', _face->'embedding');
-        _embeddings := _embeddings || pg_catalog.jsonb_build_object(
-            'faceId', _id, 'embedding', _face->'embedding');
     end loop;
-    _removed := array(
-        select f.id from public.asset_face f
-        where f."assetId" = _asset_id and f."sourceType"::text = 'machine-learning'
-          and not (f.id = any(_kept)));
-    if _join then
-        select coalesce(pg_catalog.jsonb_agg(n || pg_catalog.jsonb_build_object('personId',
-                   photo_ai.immich_nearest_person(_owner_id, (n->'embedding')::text::public.vector,
-                                                  _max_distance, _removed))), '[]')
-        into _new
-        from pg_catalog.jsonb_array_elements(_added) n;
-        _added := _new;
-    end if;
-
-    perform pg_catalog.set_config('search_path', photo_ai.immich_search_path(), true);
-    delete from public.asset_face where id operator(pg_catalog.=) any (_removed);
-    insert into public.asset_face
-        (id, "assetId", "personId", "imageWidth", "imageHeight",
-         "boundingBoxX1", "boundingBoxY1", "boundingBoxX2", "boundingBoxY2")
-    select r.id, _asset_id, r."personId", r."imageWidth", r."imageHeight"
-         , r."boundingBoxX1", r."boundingBoxY1", r."boundingBoxX2", r."boundingBoxY2"
-    from pg_catalog.jsonb_to_recordset(_added) as r
-        (id uuid, "personId" uuid, "imageWidth" int, "imageHeight" int,
-         "boundingBoxX1" int, "boundingBoxY1" int, "boundingBoxX2" int, "boundingBoxY2" int);
-    insert into public.face_search ("faceId", embedding)
-    select r."faceId", r.embedding::pg_catalog.text::public.vector
-    from pg_catalog.jsonb_to_recordset(_embeddings) as r ("faceId" uuid, embedding jsonb)
-    on conflict ("faceId") do update set embedding = excluded.embedding;
-    insert into public.asset_job_status ("assetId", "facesRecognizedAt")
-    values (_asset_id, pg_catalog.now())
-    on conflict ("assetId") do update set "facesRecognizedAt" = excluded."facesRecognizedAt";
-    perform pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    perform photo_ai.lock_asset(_asset_id);
+    for _task in select w.task from photo_ai.immich_writers() w where w.task = any(_tasks) loop
+        execute pg_catalog.format('select %s($1, $2)', (
+                select photo_ai.function_name(w.writer) from photo_ai.immich_writers() w
+                where w.task = _task))
+        using _asset_id, photo_ai.answer_result(_answers->_task, _task);
+    end loop;
 end
 $func$;
-comment on function photo_ai.write_immich_faces(uuid, jsonb) is
-    'Immich mode: writes an asset''s detected faces into Immich''s asset_face and face_search '
-    '(pixel boxes in the analysed image, its size), keeping the id and person of faces found '
-    'again, joining new faces to the nearest person within Immich''s max distance (or '
-    'leaving them to Immich''s recognition job); sets asset_job_status.facesRecognizedAt.';
-
--------------------------------------------------------------------------------
--- immich_*_input: what the immich_* tasks compute from, photo_ai's own stored results in
--- the shapes the writers above take (the sidecar's)
-create or replace function photo_ai.immich_ocr_input(_asset_id uuid)
-returns jsonb
-language sql stable security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    select pg_catalog.jsonb_build_object('model', o.model, 'text', o.text, 'lines', o.lines)
-    from photo_ai.ocr_result o where o.asset_id = _asset_id
-$func$;
-comment on function photo_ai.immich_ocr_input(uuid) is
-    'Immich mode: an asset''s OCR result as photo_ai stored it, for write_immich_ocr.';
-
-create or replace function photo_ai.immich_clip_input(_asset_id uuid)
-returns jsonb
-language sql stable security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    select pg_catalog.jsonb_build_object('model', c.model,
-                                         'embedding', pg_catalog.to_jsonb(c.embedding::real[]))
-    from photo_ai.clip_embedding c where c.asset_id = _asset_id
-$func$;
-comment on function photo_ai.immich_clip_input(uuid) is
-    'Immich mode: an asset''s CLIP embedding as photo_ai stored it, for write_immich_clip.';
-
-create or replace function photo_ai.immich_faces_input(_asset_id uuid)
-returns jsonb
-language sql stable security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    select pg_catalog.jsonb_build_object(
-        'model', s.model,
-        'image', pg_catalog.jsonb_build_object('width', s.image_width, 'height', s.image_height),
-        'faces', coalesce((
-            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                       'box', pg_catalog.to_jsonb(f.box), 'score', f.score,
-                       'landmarks', pg_catalog.to_jsonb(f.landmarks),
-                       'embedding', pg_catalog.to_jsonb(e.embedding::real[])) order by f.id)
-            from photo_ai.face f join photo_ai.face_embedding e on e.face_id = f.id
-            where f.asset_id = s.asset_id), '[]'))
-    from photo_ai.face_scan s where s.asset_id = _asset_id
-$func$;
-comment on function photo_ai.immich_faces_input(uuid) is
-    'Immich mode: an asset''s face scan as photo_ai stored it (the analysed image''s size, '
-    'boxes and embeddings), for write_immich_faces.';
+comment on function photo_ai.reprocess_in_immich(uuid, text[]) is
+    'Immich mode, ai_reprocess: asks the sidecar for an asset''s OCR and CLIP now and writes '
+    'them into Immich''s tables as Immich''s jobs do; raises with the reason when the sidecar '
+    'gives no result, and refuses faces (Immich''s Refresh faces does that).';

@@ -1,134 +1,128 @@
 -------------------------------------------------------------------------------
--- The trigger functions of Immich mode (attached by use_immich_assets, 050). Immich's
--- own order is upload, metadata, thumbnails, then machine learning on the preview; photo_ai
--- queues at the upload and lets the jobs wait for the preview (immich_preview_wait_seconds
--- at most), so that it analyses the same picture as Immich. Like the standalone triggers,
--- these never fail Immich's statement: a failure becomes a warning, and
--- photo_ai.backfill() queues whatever was missed.
+-- The trigger functions of Immich mode (attached by use_immich_assets, 050). Immich's own
+-- jobs compute the image tasks (its OCR job writes asset_ocr, its smart search job
+-- smart_search); these triggers record each as the task's finished job, so that
+-- everything built on jobs (derived tasks, backfill, photo_ai.status) works as in
+-- standalone mode, and queue the derived tasks that read it. They never fail Immich's
+-- statement: a failure becomes a warning, and photo_ai.backfill() catches up.
 
 -------------------------------------------------------------------------------
--- immich_preview_wait: how long queued work waits for a preview
-create or replace function photo_ai.immich_preview_wait()
-returns interval
-language sql stable
+-- record_immich_results: Immich's job wrote a task's results for these assets: the
+-- task's job is done (by 'immich', for the asset's current content), and what reads it is
+-- queued
+create or replace function photo_ai.record_immich_results(_task text, _asset_ids uuid[])
+returns bigint
+language plpgsql volatile security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-    select pg_catalog.make_interval(
-        secs => (photo_ai.setting('immich_preview_wait_seconds'))::text::float8)
+declare
+    _readers text[] := photo_ai.derived_tasks_reading(_task);
+begin
+    perform photo_ai.lock_jobs_of(_asset_ids);
+    insert into photo_ai.job as j (asset_id, task, state, worker_id, finished_at, source_checksum)
+    select a.id, _task, 'done', 'immich', pg_catalog.now(), a.checksum
+    from photo_ai.source_asset a
+    where a.id = any(_asset_ids) and a.is_image
+    on conflict (asset_id, task) do update
+        set state = 'done', generation = j.generation + 1, attempts = 0, worker_id = 'immich'
+          , finished_at = pg_catalog.now(), source_checksum = excluded.source_checksum
+          , last_error = null, last_outcome = null, lease_expires_at = null;
+    if pg_catalog.cardinality(_readers) = 0 then
+        return 0;
+    end if;
+    return photo_ai.enqueue(_asset_ids, _readers);
+end
 $func$;
-comment on function photo_ai.immich_preview_wait() is
-    'How long the queued work of an asset waits for Immich''s preview of it.';
+comment on function photo_ai.record_immich_results(text, uuid[]) is
+    'Immich mode: records that Immich''s own job computed a task''s results for these '
+    'assets (the job is done, worker immich) and queues the derived tasks that read them; '
+    'returns how many jobs were queued.';
 
 -------------------------------------------------------------------------------
--- wait_for_preview / preview_ready: hold queued jobs until a preview exists, release them
-create or replace function photo_ai.wait_for_preview(_asset_ids uuid[])
-returns void
-language sql volatile security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    update photo_ai.job j
-    set run_after = greatest(j.run_after, pg_catalog.now() + photo_ai.immich_preview_wait())
-    where j.asset_id = any(_asset_ids) and j.state = 'queued'
-$func$;
-comment on function photo_ai.wait_for_preview(uuid[]) is
-    'Holds the queued jobs of assets until Immich has made their preview (at most '
-    'immich_preview_wait_seconds).';
-
-create or replace function photo_ai.preview_ready(_asset_ids uuid[])
-returns void
-language sql volatile security definer
-set search_path to pg_catalog, pg_temp
-as $func$
-    update photo_ai.job j
-    set run_after = pg_catalog.now()
-    where j.asset_id = any(_asset_ids) and j.state = 'queued' and j.run_after > pg_catalog.now()
-$func$;
-comment on function photo_ai.preview_ready(uuid[]) is
-    'Lets the queued jobs that waited for these assets'' previews run now.';
-
--------------------------------------------------------------------------------
--- Immich's asset table: new assets are queued to wait for their preview; trashed ones lose
--- their work (Immich keeps its own rows for a restore), restored ones are analysed again
--- now; new content (a library rescan found the file changed) once Immich has made the new
--- preview. A move ("originalPath" alone, e.g. the storage template) is no new content: the
--- view resolves paths when the job runs, and only a job that failed is tried again.
-create or replace function photo_ai.immich_assets_changed()
+-- immich_rows_written: Immich wrote (or removed) rows of a task's results, keyed by
+-- "assetId"; tg_argv[0] names the task
+create or replace function photo_ai.immich_rows_written()
 returns trigger
 language plpgsql security definer
 set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _ids uuid[];
-    _moved record;
 begin
-    if tg_op = 'INSERT' then
-        _ids := array(select n.id from new_rows n);
-        perform photo_ai.enqueue(_ids);
-        perform photo_ai.wait_for_preview(_ids);
-        return null;
-    elsif tg_op = 'DELETE' then
-        perform photo_ai.drop_asset_work(array(select o.id from old_rows o));
-        return null;
+    if tg_op = 'DELETE' then
+        _ids := array(select distinct o."assetId" from old_rows o);
+    else
+        _ids := array(select distinct n."assetId" from new_rows n);
     end if;
-    perform photo_ai.drop_asset_work(array(
-        select n.id from new_rows n join old_rows o on o.id = n.id
-        where n."deletedAt" is not null and o."deletedAt" is null));
-    perform photo_ai.enqueue(array(
-        select n.id from new_rows n join old_rows o on o.id = n.id
-        where n."deletedAt" is null and o."deletedAt" is not null));
-    _ids := array(
-        select n.id from new_rows n join old_rows o on o.id = n.id
-        where n."deletedAt" is null and o."deletedAt" is null
-          and (n.checksum is distinct from o.checksum or n.type is distinct from o.type));
-    perform photo_ai.enqueue(_ids);
-    perform photo_ai.wait_for_preview(_ids);
-    for _moved in
-        select j.asset_id, pg_catalog.array_agg(j.task) as tasks
-        from new_rows n
-        join old_rows o on o.id = n.id
-        join photo_ai.job j on j.asset_id = n.id
-        where n."originalPath" is distinct from o."originalPath" and n."deletedAt" is null
-          and j.state = 'failed'
-        group by j.asset_id
-    loop
-        perform photo_ai.enqueue(array[_moved.asset_id], _moved.tasks);
-    end loop;
+    if pg_catalog.cardinality(_ids) > 0 then
+        perform photo_ai.record_immich_results(tg_argv[0], _ids);
+    end if;
     return null;
 exception when others then
-    raise warning 'photo_ai: could not follow an % of assets (%); run photo_ai.backfill()',
-        tg_op, sqlerrm;
+    raise warning 'photo_ai: could not follow Immich''s % of %.% (%); run photo_ai.backfill()',
+        tg_op, tg_table_schema, tg_table_name, sqlerrm;
     return null;
 end
 $func$;
-comment on function photo_ai.immich_assets_changed() is
-    'Trigger on Immich''s asset table: queues new assets (to run once Immich has made their '
-    'preview), restored ones and ones whose content changed; drops the work of trashed and '
-    'deleted ones; retries failed jobs of moved files; never fails Immich''s statement.';
+comment on function photo_ai.immich_rows_written() is
+    'Trigger on Immich''s result tables (asset_ocr, smart_search): records the task (its '
+    'argument) as done by Immich for the assets written and queues what reads it; never '
+    'fails Immich''s statement.';
 
 -------------------------------------------------------------------------------
--- Immich's asset_file table (previews, thumbnails, encoded videos, sidecars)
-create or replace function photo_ai.immich_previews_written()
+-- immich_assets_deleted: a deleted asset leaves nothing of photo_ai behind. Trashing is no
+-- deletion: Immich keeps its rows for a restore, and an external library's offline files
+-- are trashed and come back; search leaves trashed assets out (source_asset.deleted_at).
+create or replace function photo_ai.immich_assets_deleted()
 returns trigger
 language plpgsql security definer
 set search_path to pg_catalog, pg_temp
 as $func$
-declare
-    _ids uuid[] := array(select f."assetId" from new_rows f where f.type = 'preview');
 begin
-    if pg_catalog.cardinality(_ids) > 0 then
-        perform photo_ai.preview_ready(_ids);
-        if tg_op = 'INSERT' then
-            -- a video becomes analysable once it has a preview frame
-            perform photo_ai.queue_missing_jobs(_ids);
-        end if;
-    end if;
+    perform photo_ai.drop_asset_work(array(select o.id from old_rows o));
     return null;
 exception when others then
-    raise warning 'photo_ai: could not start the work waiting for previews (%)', sqlerrm;
+    raise warning 'photo_ai: could not forget deleted assets (%); run photo_ai.backfill()', sqlerrm;
     return null;
 end
 $func$;
-comment on function photo_ai.immich_previews_written() is
-    'Trigger on Immich''s asset_file table: a preview made (or made again) lets the work '
-    'waiting for it run; a first preview also queues a video''s tasks. Never fails Immich''s '
-    'statement.';
+comment on function photo_ai.immich_assets_deleted() is
+    'Trigger on Immich''s asset table: deletes the jobs and photo_ai results of deleted '
+    'assets; never fails Immich''s statement.';
+
+-------------------------------------------------------------------------------
+-- record_missing_immich_results: what Immich's jobs wrote while photo_ai was not watching
+-- (before it was attached, or while a restore had taken its triggers away), recorded as
+-- if the triggers had seen it; backfill() then queues what reads it
+create or replace function photo_ai.record_missing_immich_results()
+returns bigint
+language plpgsql volatile security definer
+set search_path to pg_catalog, pg_temp
+as $func$
+declare
+    _source record;
+    _ids uuid[];
+    _queued bigint := 0;
+begin
+    for _source in
+        select distinct i.table_name, i.task from photo_ai.immich_triggers() i
+        where i.task is not null order by 1
+    loop
+        execute pg_catalog.format($sql$
+            select array(select distinct r."assetId" from public.%I r
+                         where not exists (select 1 from photo_ai.job j
+                                           where j.asset_id = r."assetId" and j.task = $1
+                                             and j.state = 'done'))
+            $sql$, _source.table_name)
+        into _ids using _source.task;
+        if pg_catalog.cardinality(_ids) > 0 then
+            _queued := _queued + photo_ai.record_immich_results(_source.task, _ids);
+        end if;
+    end loop;
+    return _queued;
+end
+$func$;
+comment on function photo_ai.record_missing_immich_results() is
+    'Immich mode: records the results Immich''s jobs wrote that photo_ai has not recorded '
+    '(an existing library, a restore) and queues what reads them; returns how many jobs '
+    'were queued.';

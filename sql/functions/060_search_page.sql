@@ -101,8 +101,8 @@ begin
                                from photo_ai.face f where f.asset_id = a.id), '[]'))
                 from photo_ai.face_scan s where s.asset_id = a.id),
             'clip', (
-                select pg_catalog.jsonb_build_object('model', c.model, 'analysed_at', c.created_at)
-                from photo_ai.clip_embedding c where c.asset_id = a.id),
+                select pg_catalog.jsonb_build_object('model', c.model)
+                from photo_ai.image_embedding c where c.asset_id = a.id),
             'tags', (
                 select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t))
                 from photo_ai.asset_tags(a.id) t),

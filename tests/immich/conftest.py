@@ -1,4 +1,4 @@
-"""An Immich v2 database (Immich's own schema, tests/immich/immich_v2_schema.sql), a data
+"""An Immich v3.1 database (Immich's own schema, tests/immich/immich_v3_schema.sql), a data
 directory laid out like Immich's /data (originals under upload/, previews under thumbs/),
 and a real sidecar with tiny models that reads it and lets Immich's /predict in without a
 key, as the compose overlay runs it."""
@@ -24,7 +24,7 @@ from tests.support.pipeline import install_photo_ai
 from tests.support.sidecars import Sidecar, start_sidecar
 
 HERE = Path(__file__).resolve().parent
-SCHEMA_SQL = (HERE / "immich_v2_schema.sql").read_text()
+SCHEMA_SQL = (HERE / "immich_v3_schema.sql").read_text()
 IMMICH_TEMPLATE = f"photo_ai_test_immich_{os.getpid()}"
 
 
@@ -123,7 +123,7 @@ def immich_sidecar(tmp_path_factory, immich_data, tiny_model_dir) -> Iterator[Si
 
 @pytest.fixture(scope="session")
 def immich_template(cluster: str) -> Iterator[str]:
-    """A database with Immich v2.2's schema and nothing of photo_ai, cloned per test."""
+    """A database with Immich v3.1's schema and nothing of photo_ai, cloned per test."""
     yield from template(SCHEMA_SQL, IMMICH_TEMPLATE)
 
 

@@ -1,39 +1,6 @@
 -- An immich-all-in-one database after upstream Immich has run its migrations on it: Immich's
--- v2.2 tables (immich_v2_schema.sql, loaded first), what later Immich adds to the tables the
--- conversion writes, and what the fork (eric-gitta-moore/immich, a fork of v1.134) left.
-
--- Immich since v2.4/v3: asset width/height (1763785815996-AddAssetWidthHeight), OCR lines
--- hidden by edits ("isVisible"), and the OCR sync's updateId and delete audit (AssetOcrSync)
-alter table "asset" add column "width" integer;
-alter table "asset" add column "height" integer;
-alter table "asset_ocr" add column "isVisible" boolean not null default true;
-create or replace function asset_ocr_delete_audit()
-  returns trigger
-  language plpgsql
-  as $$
-    begin
-      insert into asset_ocr_audit ("assetId")
-      select "assetId"
-      from old;
-      return null;
-    end
-  $$;
-create table "asset_ocr_audit" (
-  "id" uuid not null default immich_uuid_v7(),
-  "assetId" uuid not null,
-  "deletedAt" timestamp with time zone not null default clock_timestamp(),
-  constraint "asset_ocr_audit_pkey" primary key ("id")
-);
-create index "asset_ocr_audit_assetId_idx" on "asset_ocr_audit" ("assetId");
-create index "asset_ocr_audit_deletedAt_idx" on "asset_ocr_audit" ("deletedAt");
-alter table "asset_ocr" add "updateId" uuid not null default immich_uuid_v7();
-create index "asset_ocr_updateId_idx" on "asset_ocr" ("updateId");
-create or replace trigger "asset_ocr_delete_audit"
-  after delete on "asset_ocr"
-  referencing old table as "old"
-  for each statement
-  when (pg_trigger_depth() = 0)
-  execute function asset_ocr_delete_audit();
+-- v3.1 tables (immich_v3_schema.sql, loaded first) and what the fork (eric-gitta-moore/immich,
+-- a fork of v1.134) left.
 
 -- Immich's migration ledger (Kysely's), the fork's row among upstream's
 create table "kysely_migrations" ("name" varchar(255) not null primary key,

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from photo_ai_cli.__main__ import main
 from photo_ai_cli.local import dsn
-from tests.immich.immich_server import ImmichServer, search_ocr, tokenize_for_search
+from tests.immich.immich_server import ImmichServer, tokenize_for_search
 
 FORK_SQL = (Path(__file__).parent / "immich_all_in_one.sql").read_text()
 FORK_MIGRATION = "1746367790313-CreateOCRInfo"
@@ -72,7 +72,7 @@ class ForkDatabase:
     def search(self, words: str) -> list[str]:
         """Immich's own OCR search (SearchRepository via searchAssetBuilder), as its user."""
         names = {asset_id: name for name, asset_id in self.assets.items()}
-        return [names[found] for found in search_ocr(self.conn, self.user_id, words)]
+        return [names[found] for found in self.immich.search_ocr(self.user_id, words)]
 
     def immich_ocr_rows(self) -> list[tuple]:
         """Every row Immich's OCR tables hold, in full."""
@@ -159,10 +159,10 @@ def _fork_state(conn: psycopg.Connection) -> dict:
     }
 
 
-def test_the_forks_ocr_is_found_by_immichs_own_search(fork, immich_db, monkeypatch, capsys):
+def test_the_forks_ocr_is_found_by_immichs_own_search(fork, monkeypatch, capsys):
     before = fork.search("停车")
     immichs_own = [row for row in fork.immich_ocr_rows() if row[0] != "ocrAt"]
-    status, printed = migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+    status, printed = migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     assert status == 0, printed
     assert "5 photos; 3 converted (4 lines)" in printed
     assert "1 already had Immich's OCR" in printed and "1 without a known image size" in printed
@@ -186,10 +186,8 @@ def test_the_forks_ocr_is_found_by_immichs_own_search(fork, immich_db, monkeypat
     assert fork.conn.execute("SELECT count(*) FROM asset_ocr_audit").fetchone()[0] == 0
 
 
-def test_boxes_become_immichs_corners_as_fractions_of_the_preview(
-    fork, immich_db, monkeypatch, capsys
-):
-    migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+def test_boxes_become_immichs_corners_as_fractions_of_the_preview(fork, monkeypatch, capsys):
+    migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     for name, expected in EXPECTED_BOXES.items():
         rows = fork.conn.execute(
             'SELECT x1, y1, x2, y2, x3, y3, x4, y4, "boxScore", "textScore", text '
@@ -211,17 +209,17 @@ def test_boxes_become_immichs_corners_as_fractions_of_the_preview(
     assert marked == len(EXPECTED_BOXES)  # Immich's OCR job will not read them again
 
 
-def test_what_upstream_immich_refuses_is_gone(fork, immich_db, monkeypatch, capsys):
-    migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+def test_what_upstream_immich_refuses_is_gone(fork, monkeypatch, capsys):
+    migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     state = _fork_state(fork.conn)
     assert not state["ocr_info"]
     assert FORK_MIGRATION not in state["migrations"] and len(state["migrations"]) == 2
     assert state["database_settings"] == []
 
 
-def test_a_dry_run_changes_nothing(fork, immich_db, monkeypatch, capsys):
+def test_a_dry_run_changes_nothing(fork, monkeypatch, capsys):
     state, rows = _fork_state(fork.conn), fork.immich_ocr_rows()
-    status, printed = migrate_from_aio(immich_db, monkeypatch, capsys)
+    status, printed = migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys)
     assert status == 0
     assert "dry run" in printed and "3 converted" in printed
     assert _fork_state(fork.conn) == state and state["ocr_info"]
@@ -229,22 +227,20 @@ def test_a_dry_run_changes_nothing(fork, immich_db, monkeypatch, capsys):
     assert fork.search("发票") == []
 
 
-def test_running_it_again_changes_nothing(fork, immich_db, monkeypatch, capsys):
-    migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+def test_running_it_again_changes_nothing(fork, monkeypatch, capsys):
+    migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     state, rows = _fork_state(fork.conn), fork.immich_ocr_rows()
-    status, printed = migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+    status, printed = migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     assert status == 0
     assert "ocr_info: not there" in printed and "not set" in printed
     assert _fork_state(fork.conn) == state
     assert fork.immich_ocr_rows() == rows
 
 
-def test_before_immichs_upgrade_it_unblocks_immich_and_keeps_the_ocr(
-    fork, immich_db, monkeypatch, capsys
-):
+def test_before_immichs_upgrade_it_unblocks_immich_and_keeps_the_ocr(fork, monkeypatch, capsys):
     # upstream Immich has not run yet: none of its OCR tables
     fork.conn.execute("DROP TABLE ocr_search, asset_ocr CASCADE")
-    status, printed = migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+    status, printed = migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     assert status == 0, printed
     assert "run this again" in printed
     state = _fork_state(fork.conn)
@@ -253,11 +249,11 @@ def test_before_immichs_upgrade_it_unblocks_immich_and_keeps_the_ocr(
 
 
 def test_without_photo_ai_it_says_how_to_get_it_and_changes_nothing(
-    immich, immich_data, immich_db, monkeypatch, capsys
+    immich, immich_data, monkeypatch, capsys
 ):
     fork = _fork_database(immich, immich_data, with_photo_ai=False)
     state = _fork_state(fork.conn)
-    status, printed = migrate_from_aio(immich_db, monkeypatch, capsys, "--apply")
+    status, printed = migrate_from_aio(fork.conn.info.dbname, monkeypatch, capsys, "--apply")
     assert status == 2
     assert "photo-ai-enable" in printed
     assert _fork_state(fork.conn) == state

@@ -78,11 +78,11 @@ def test_smart_search_encode_and_query(library, immich_sidecar, immich_data):
         assert set(response.json()) == {"clip"}
         query = response.json()["clip"]
         embedding_of(query)
-        found = immich_ref.search_smart(conn, library.user_id, query)
+        found = library.search_smart(library.user_id, query)
         assert sorted(found) == sorted(stored)
     # the image's own embedding finds the image first
     for asset_id, embedding in stored.items():
-        assert immich_ref.search_smart(conn, library.user_id, embedding)[0] == asset_id
+        assert library.search_smart(library.user_id, embedding)[0] == asset_id
 
 
 def test_face_detection_and_recognition(library, immich_sidecar, immich_data):
@@ -177,8 +177,8 @@ def test_ocr_detection_and_recognition(library, immich_sidecar, immich_data):
     (invoice_id,) = conn.execute(
         "select id from asset where \"originalFileName\" = 'invoice.png'"
     ).fetchone()
-    assert immich_ref.search_ocr(conn, library.user_id, "发票") == [str(invoice_id)]
-    assert len(immich_ref.search_ocr(conn, library.user_id, "停车")) == 1
+    assert library.search_ocr(library.user_id, "发票") == [str(invoice_id)]
+    assert len(library.search_ocr(library.user_id, "停车")) == 1
 
 
 @pytest.mark.parametrize(

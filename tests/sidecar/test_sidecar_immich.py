@@ -11,12 +11,24 @@ from tests.support import pictures
 IMAGE = pictures.encode(pictures.text_picture(), "PNG")  # 800 x 200
 
 
+# A small-print invoice as an Immich preview (1440 x 1080, 12 px print), and the lines that
+# a sidecar recognising on a copy shrunk to maxResolution misreads.
+SMALL_PRINT = (
+    "增值税专用发票",
+    "购买方 北京海淀科技有限公司",
+    "开票日期2026-07-30",
+    "金额1,234.00",
+    "税率13%",
+    "税额160.42",
+    "价税合计（大写）壹仟叁佰玖拾肆元肆角贰分",
+    "Invoice No. 04417726",
+)
+SMALL_PRINT_LAYOUT = dict(size=(1440, 1080), font_size=12, origin=(80, 60), leading=2.4)
+
+
 def predict(client, entries: dict, image: bytes | None = None, text: str | None = None):
-    data = {"entries": json.dumps(entries)}
-    if text is not None:
-        data["text"] = text
-    files = {"image": ("blob", image, "application/octet-stream")} if image is not None else None
-    return client.post("/predict", data=data, files=files)
+    """The multipart body exactly as Immich's server sends it."""
+    return client.post("/predict", files=immich.predict_form(entries, image=image, text=text))
 
 
 def assert_embedding_string(value, dim: int = 512) -> list[float]:
@@ -112,6 +124,28 @@ def test_ocr(client):
     joined = "".join(ocr["text"]).replace(" ", "")
     for word in ("增值税专用发票", "128.50", "Invoice", "2024"):
         assert word in joined
+
+
+def test_ocr_reads_small_print_at_full_size_whatever_max_resolution(client):
+    """maxResolution sizes the detector's copy only (as in Immich's own service): the lines
+    are recognised on crops of the full preview, so 12 px print reads exactly."""
+    page = pictures.text_picture(SMALL_PRINT, **SMALL_PRINT_LAYOUT)
+    preview = pictures.encode(page, "JPEG", quality=90)
+    response = predict(client, immich.ocr_request(max_resolution=736), preview)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["imageWidth"], body["imageHeight"]) == (1440, 1080)
+    ocr = body["ocr"]
+    read = [text.replace(" ", "") for text in ocr["text"]]
+    for expected in ("金额1,234.00", "开票日期2026-07-30", "税额160.42"):
+        assert expected in read, read
+    # Boxes are fractions of the whole preview: the amount's line is where it was printed.
+    line = SMALL_PRINT.index("金额1,234.00")
+    corners = ocr["box"][8 * read.index("金额1,234.00") :][:8]
+    tops = corners[1::2]
+    printed_top = (60 + line * int(12 * 2.4)) / 1080
+    assert min(tops) == pytest.approx(printed_top, abs=8 / 1080)
+    assert min(corners[0::2]) == pytest.approx(80 / 1440, abs=8 / 1440)
 
 
 def test_ocr_honours_recognition_min_score(client):

@@ -23,7 +23,7 @@ from tests.support.pipeline import point_at, run_worker
 from tests.support.sidecars import Sidecar, start_sidecar
 from tests.web.library import ARTIFACTS, Page, make_library, start_page
 
-IMMICH_SCHEMA = ROOT / "tests" / "immich" / "immich_v2_schema.sql"
+IMMICH_SCHEMA = ROOT / "tests" / "immich" / "immich_v3_schema.sql"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make setup installs it)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,7 +69,7 @@ def web_sidecar(tmp_path_factory, web_library, immich_root, tiny_model_dir) -> I
 
 @pytest.fixture(scope="session")
 def immich_web_template(cluster) -> Iterator[str]:
-    """A database with Immich v2.2's schema (tests/immich's), photo_ai not installed yet."""
+    """A database with Immich v3.1's schema (tests/immich's), photo_ai not installed yet."""
     yield from template(IMMICH_SCHEMA.read_text(), f"photo_ai_test_web_immich_{os.getpid()}")
 
 
