@@ -1,5 +1,5 @@
-"""Immich's machine-learning protocol: each request shape Immich v2.x's server sends gets the
-exact answer its machine-learning.repository.ts reads."""
+"""Immich's machine-learning protocol: each request shape Immich's server (v2.4 to v3.1)
+sends gets the exact answer its machine-learning.repository.ts reads."""
 
 import json
 
