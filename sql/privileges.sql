@@ -23,6 +23,8 @@ grant execute on function photo_ai.search_by_image(bytea, int) to photo_ai_reade
 grant execute on function public.search_by_image(bytea, int) to photo_ai_reader;
 grant usage on type photo_ai.search_hit, photo_ai.similar_asset to photo_ai_reader;
 grant select on photo_ai.status, photo_ai.failed_jobs, photo_ai.task to photo_ai_reader;
+-- failed_jobs calls it
+grant execute on function photo_ai.asset_path(uuid) to photo_ai_reader;
 
 grant execute on function photo_ai.configure
     (text, text, text[], int, int, int, boolean, real, int, int, int)

@@ -39,12 +39,13 @@ comment on view photo_ai.status is
 -- restore drops with them)
 create or replace function photo_ai.asset_path(_asset_id uuid)
 returns text
-language sql stable
+language sql stable security definer
 set search_path to pg_catalog, pg_temp
 as $func$
     select a.path from photo_ai.source_asset a where a.id = _asset_id
 $func$;
-comment on function photo_ai.asset_path(uuid) is 'The path photo_ai reads an asset from.';
+comment on function photo_ai.asset_path(uuid) is
+    'The path photo_ai reads an asset from (for photo_ai.failed_jobs, which readers see).';
 
 -------------------------------------------------------------------------------
 -- failed_jobs: what gave up, and why

@@ -50,7 +50,13 @@ declare
     _ids uuid[];
 begin
     if tg_op = 'DELETE' then
-        _ids := array(select distinct o."assetId" from old_rows o);
+        -- Immich's OCR job deletes and inserts a photo's lines in one statement, whose
+        -- INSERT trigger records it: here only the photos left with no row at all
+        execute pg_catalog.format(
+            'select array(select distinct o."assetId" from old_rows o where not exists ('
+            'select 1 from %I.%I r where r."assetId" = o."assetId"))',
+            tg_table_schema, tg_table_name)
+        into _ids;
     else
         _ids := array(select distinct n."assetId" from new_rows n);
     end if;

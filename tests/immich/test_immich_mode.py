@@ -240,7 +240,15 @@ def test_immichs_ocr_job_running_again_reindexes_and_removed_text_is_forgotten(o
     conn = offline.conn
     run_worker(conn.info.dbname)
     invoice = {"id": library["invoice"]}
+    recorded = "SELECT generation FROM photo_ai.job WHERE asset_id = %s AND task = %s"
+    before = [
+        conn.execute(recorded, [invoice["id"], t]).fetchone()[0] for t in ("ocr", "ocr_from_immich")
+    ]
     offline.write_ocr(invoice, [ocr_line("海淀区图书馆借书单", 0.1, 0.1)])
+    after = [
+        conn.execute(recorded, [invoice["id"], t]).fetchone()[0] for t in ("ocr", "ocr_from_immich")
+    ]
+    assert after == [g + 1 for g in before], "one write of Immich's, recorded and queued once"
     offline.write_ocr({"id": library["sign"]}, [])  # Immich found no text this time
     run_worker(conn.info.dbname)
     assert search(conn, "ocr:发票") == [library["receipt"]]
