@@ -193,6 +193,8 @@ declare
         then array(select w.task from photo_ai.immich_writers() w) else photo_ai.image_tasks() end);
     _unknown text[] := array(select t from pg_catalog.unnest(_tasks) t
                              where not exists (select 1 from photo_ai.task r where r.name = t));
+    _image_tasks text[] := array(select t from pg_catalog.unnest(_tasks) t
+                                 where photo_ai.is_image_task(t));
     _worker_id text := 'ai_reprocess ' || pg_catalog.pg_backend_pid();
     _jobs photo_ai.job[];
     _round int;
@@ -207,12 +209,10 @@ begin
     if exists (select 1 from photo_ai.source_asset a where a.id = _id and a.deleted_at is not null) then
         raise exception 'photo_ai: asset % is in the trash', _id;
     end if;
-    if photo_ai.immich_mode() and exists (select 1 from pg_catalog.unnest(_tasks) t
-                                          where photo_ai.is_image_task(t)) then
+    if photo_ai.immich_mode() and pg_catalog.cardinality(_image_tasks) > 0 then
         -- Immich's tables are written now; their triggers queue photo_ai's derived tasks
-        perform photo_ai.reprocess_in_immich(_id, array(
-            select t from pg_catalog.unnest(_tasks) t where photo_ai.is_image_task(t)));
-        _tasks := array(select t from pg_catalog.unnest(_tasks) t where not photo_ai.is_image_task(t));
+        perform photo_ai.reprocess_in_immich(_id, _image_tasks);
+        _tasks := array(select pg_catalog.unnest(_tasks) except select pg_catalog.unnest(_image_tasks));
     end if;
     -- the lock order of every writer (sql/functions/022_queue.sql): the photo, then its jobs
     perform photo_ai.lock_asset(_id);

@@ -261,16 +261,14 @@ returns boolean
 language sql stable
 set search_path to pg_catalog, pg_temp
 as $func$
-    select pg_catalog.to_regclass('public.asset') is not null
-       and pg_catalog.to_regclass('public.smart_search') is not null
-       and exists (select 1 from pg_catalog.pg_depend d
-                   join pg_catalog.pg_rewrite r on r.oid = d.objid
-                   where r.ev_class = pg_catalog.to_regclass('photo_ai.source_asset')
-                     and d.refobjid = pg_catalog.to_regclass('public.asset'))
-       and exists (select 1 from pg_catalog.pg_depend d
-                   join pg_catalog.pg_rewrite r on r.oid = d.objid
-                   where r.ev_class = pg_catalog.to_regclass('photo_ai.image_embedding')
-                     and d.refobjid = pg_catalog.to_regclass('public.smart_search'))
+    select not exists (
+               select 1
+               from (values ('photo_ai.source_asset', 'public.asset'),
+                            ('photo_ai.image_embedding', 'public.smart_search')) v(view_name, table_name)
+               where not exists (select 1 from pg_catalog.pg_depend d
+                                 join pg_catalog.pg_rewrite r on r.oid = d.objid
+                                 where r.ev_class = pg_catalog.to_regclass(v.view_name)
+                                   and d.refobjid = pg_catalog.to_regclass(v.table_name)))
        and not exists (
            select 1 from photo_ai.immich_triggers() i
            where not exists (select 1 from pg_catalog.pg_trigger t
@@ -317,12 +315,13 @@ set search_path to pg_catalog, pg_temp
 as $func$
 declare
     _mode text := photo_ai.setting('mode') #>> '{}';
+    _immich_here boolean := pg_catalog.cardinality(photo_ai.immich_missing_tables()) = 0;
 begin
-    if _mode = 'auto' and pg_catalog.cardinality(photo_ai.immich_missing_tables()) = 0 then
+    if _mode = 'auto' and _immich_here then
         perform photo_ai.set_setting('mode', '"immich"');
         _mode := 'immich';
     end if;
-    if _mode = 'immich' and pg_catalog.cardinality(photo_ai.immich_missing_tables()) = 0 then
+    if _mode = 'immich' and _immich_here then
         perform photo_ai.use_immich_assets();
         return 'immich';
     end if;

@@ -205,6 +205,7 @@ declare
     _answers jsonb;
     _task text;
     _outcome record;
+    _writer record;
 begin
     if 'faces' = any(_refused) then
         raise exception 'photo_ai: in Immich mode, faces are Immich''s to detect'
@@ -225,11 +226,10 @@ begin
         end if;
     end loop;
     perform photo_ai.lock_asset(_asset_id);
-    for _task in select w.task from photo_ai.immich_writers() w where w.task = any(_tasks) loop
-        execute pg_catalog.format('select %s($1, $2)', (
-                select photo_ai.function_name(w.writer) from photo_ai.immich_writers() w
-                where w.task = _task))
-        using _asset_id, photo_ai.answer_result(_answers->_task, _task);
+    for _writer in select w.task, w.writer from photo_ai.immich_writers() w
+                   where w.task = any(_tasks) loop
+        execute pg_catalog.format('select %s($1, $2)', photo_ai.function_name(_writer.writer))
+        using _asset_id, photo_ai.answer_result(_answers->_writer.task, _writer.task);
     end loop;
 end
 $func$;
